@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using AlignSharp.Tensors;
+using AlignSharp.Tensors.Kernels;
+
+namespace AlignSharp.Cli;
+
+/// <summary>`alignsharp bench ...`: speed measurements. Each prints its headline figure as the last line.</summary>
+internal static class BenchCommand
+{
+    public static int Run(string[] args, TextWriter stdout)
+    {
+        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops)");
+        return args[0] switch
+        {
+            "gemm" => Gemm(new Options(args[1..], "bench gemm", "m", "n", "k", "threads", "repeat"), stdout),
+            "ops" => OpsBench(new Options(args[1..], "bench ops", "threads", "repeat"), stdout),
+            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops)"),
+        };
+    }
+
+    private static unsafe int Gemm(Options o, TextWriter stdout)
+    {
+        int m = o.Int("m", 1024), n = o.Int("n", m), k = o.Int("k", m);
+        int threads = o.Int("threads", WorkerPool.Default.Threads), repeat = o.Int("repeat", 0);
+        using var pool = new WorkerPool(threads);
+        var rng = new Rng(1);
+        var a = BufferPool.Rent(m * k, false); var b = BufferPool.Rent(k * n, false); var c = BufferPool.Rent(m * n, false);
+        rng.FillUniform(a.AsSpan(0, m * k), -1, 1); rng.FillUniform(b.AsSpan(0, k * n), -1, 1);
+        double flop = 2.0 * m * n * k;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            // Warm up (JIT tiers, packing buffers), then repeat enough to fill about two seconds.
+            var sw = Stopwatch.StartNew();
+            int warm = 0;
+            while (warm < 3 || sw.Elapsed.TotalSeconds < 0.5) { Sgemm.Multiply(false, false, m, n, k, pa, k, pb, n, pc, n, false, pool); warm++; }
+            double once = sw.Elapsed.TotalSeconds / warm;
+            int runs = repeat > 0 ? repeat : Math.Clamp((int)(2.0 / once), 3, 1000);
+            var times = new double[runs];
+            for (int r = 0; r < runs; r++)
+            {
+                sw.Restart();
+                Sgemm.Multiply(false, false, m, n, k, pa, k, pb, n, pc, n, false, pool);
+                times[r] = sw.Elapsed.TotalSeconds;
+            }
+            Array.Sort(times);
+            double median = times[runs / 2];
+            stdout.WriteLine($"threads {threads}, runs {runs}, median {median * 1e3:F2} ms, best {times[0] * 1e3:F2} ms");
+            stdout.WriteLine($"gemm {m}x{n}x{k}: {flop / median / 1e9:F1} GFLOP/s");
+        }
+        return 0;
+    }
+
+    private static int OpsBench(Options o, TextWriter stdout)
+    {
+        int threads = o.Int("threads", WorkerPool.Default.Threads), repeat = o.Int("repeat", 5);
+        WorkerPool.SetDefaultThreads(threads);
+        // One attention block of the bench-small shape: B=4, T=256, C=384, 6 heads.
+        int B = 4, T = 256, C = 384, NH = 6, D = C / NH;
+        var rng = new Rng(7);
+        var x = Tensor.Parameter(Tensor.Randn(rng, 1f, B, T, C));
+        var wqkv = Tensor.Parameter(Tensor.Randn(rng, 0.02f, 3 * C, C));
+        var wo = Tensor.Parameter(Tensor.Randn(rng, 0.02f, C, C));
+        var norm = Tensor.Parameter(Tensor.Ones(C));
+        var times = new double[repeat];
+        for (int r = 0; r < repeat + 1; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            using (new TensorScope())
+            {
+                var h = Ops.RmsNorm(x, norm, 1e-5f);
+                var qkv = Ops.Linear(h, wqkv);
+                var q = Ops.Narrow(qkv, -1, 0, C).Reshape(B, T, NH, D);
+                var k = Ops.Narrow(qkv, -1, C, C).Reshape(B, T, NH, D);
+                var v = Ops.Narrow(qkv, -1, 2 * C, C).Reshape(B, T, NH, D);
+                var a = Ops.ScaledDotProductAttention(q, k, v).Reshape(B, T, C);
+                var y = Ops.Linear(a, wo);
+                Ops.Mean(Ops.Square(y)).Backward();
+            }
+            if (r > 0) times[r - 1] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        stdout.WriteLine($"ops attention block fwd+bwd (B={B}, T={T}, C={C}, heads={NH}): {times[repeat / 2]:F1} ms");
+        return 0;
+    }
+}

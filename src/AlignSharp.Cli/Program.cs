@@ -1,0 +1,3 @@
+using AlignSharp.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);
