@@ -129,6 +129,63 @@ public static unsafe class Sgemm
         int j = 0;
         if (Path == Isa.V512)
         {
+            // A full 256-column chunk in one pass: each row of the matrix is read as 1 KiB contiguous.
+            for (; j + 256 <= cnt; j += 256)
+            {
+                Vector512<float> s0 = default;
+                Vector512<float> s1 = default;
+                Vector512<float> s2 = default;
+                Vector512<float> s3 = default;
+                Vector512<float> s4 = default;
+                Vector512<float> s5 = default;
+                Vector512<float> s6 = default;
+                Vector512<float> s7 = default;
+                Vector512<float> s8 = default;
+                Vector512<float> s9 = default;
+                Vector512<float> s10 = default;
+                Vector512<float> s11 = default;
+                Vector512<float> s12 = default;
+                Vector512<float> s13 = default;
+                Vector512<float> s14 = default;
+                Vector512<float> s15 = default;
+                float* r = mat + j;
+                for (int p = 0; p < k; p++, r += ld)
+                {
+                    var xp = Vector512.Create(x[p]);
+                    s0 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 0), s0);
+                    s1 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 16), s1);
+                    s2 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 32), s2);
+                    s3 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 48), s3);
+                    s4 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 64), s4);
+                    s5 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 80), s5);
+                    s6 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 96), s6);
+                    s7 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 112), s7);
+                    s8 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 128), s8);
+                    s9 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 144), s9);
+                    s10 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 160), s10);
+                    s11 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 176), s11);
+                    s12 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 192), s12);
+                    s13 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 208), s13);
+                    s14 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 224), s14);
+                    s15 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(r + 240), s15);
+                }
+                s0.Store(tmp + j + 0);
+                s1.Store(tmp + j + 16);
+                s2.Store(tmp + j + 32);
+                s3.Store(tmp + j + 48);
+                s4.Store(tmp + j + 64);
+                s5.Store(tmp + j + 80);
+                s6.Store(tmp + j + 96);
+                s7.Store(tmp + j + 112);
+                s8.Store(tmp + j + 128);
+                s9.Store(tmp + j + 144);
+                s10.Store(tmp + j + 160);
+                s11.Store(tmp + j + 176);
+                s12.Store(tmp + j + 192);
+                s13.Store(tmp + j + 208);
+                s14.Store(tmp + j + 224);
+                s15.Store(tmp + j + 240);
+            }
             for (; j + 64 <= cnt; j += 64)
             {
                 Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -295,6 +352,59 @@ public static unsafe class Sgemm
         }
     }
 
+
+    // dst[c*dstStride + r] = rows[r][p + c] for r, c < 8: one 8x8 transpose (AVX).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6, float* r7,
+        float* dst, nint dstStride)
+    {
+        var t0 = Avx.UnpackLow(Avx.LoadVector256(r0), Avx.LoadVector256(r1));
+        var t1 = Avx.UnpackHigh(Avx.LoadVector256(r0), Avx.LoadVector256(r1));
+        var t2 = Avx.UnpackLow(Avx.LoadVector256(r2), Avx.LoadVector256(r3));
+        var t3 = Avx.UnpackHigh(Avx.LoadVector256(r2), Avx.LoadVector256(r3));
+        var t4 = Avx.UnpackLow(Avx.LoadVector256(r4), Avx.LoadVector256(r5));
+        var t5 = Avx.UnpackHigh(Avx.LoadVector256(r4), Avx.LoadVector256(r5));
+        var t6 = Avx.UnpackLow(Avx.LoadVector256(r6), Avx.LoadVector256(r7));
+        var t7 = Avx.UnpackHigh(Avx.LoadVector256(r6), Avx.LoadVector256(r7));
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    // Packs `width` (a multiple of 8, or 14) source rows r, each read at s + r*ld + p for p < kc, into
+    // dst[p*dstW + r]. With width 14 the second group covers rows 8..15 (rows 14, 15 alias row 13)
+    // and spills two floats into the next p's slots 0..1; it runs before the first group, which
+    // rewrites them, and the caller leaves 2 floats of slack after the panel.
+    private static int PackTransposed(float* s, nint ld, int width, int kc, float* dst, int dstW)
+    {
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            for (int g = (width - 1) / 8 * 8; g >= 0; g -= 8)
+            {
+                float* r = s + g * ld + p;
+                nint l1 = Math.Min(1, width - 1 - g) * ld, l2 = Math.Min(2, width - 1 - g) * ld, l3 = Math.Min(3, width - 1 - g) * ld;
+                nint l4 = Math.Min(4, width - 1 - g) * ld, l5 = Math.Min(5, width - 1 - g) * ld, l6 = Math.Min(6, width - 1 - g) * ld;
+                nint l7 = Math.Min(7, width - 1 - g) * ld;
+                Transpose8x8(r, r + l1, r + l2, r + l3, r + l4, r + l5, r + l6, r + l7, dst + (nint)p * dstW + g, dstW);
+            }
+        }
+        return p;
+    }
+
     private static int RoundUp(int x, int r) => (x + r - 1) / r * r;
     private static int Gcd(int x, int y) { while (y != 0) (x, y) = (y, x % y); return x; }
 
@@ -334,12 +444,15 @@ public static unsafe class Sgemm
             }
             else
             {
+                int pv = 0;
+                if (Avx.IsSupported && w == nr && nr % 8 == 0)
+                    pv = PackTransposed(job.B + (nint)j0 * job.Ldb + job.Pc, job.Ldb, nr, kc, d, nr);
                 int jj = 0;
                 for (; jj < w; jj++)
                 {
                     float* s = job.B + (nint)(j0 + jj) * job.Ldb + job.Pc;
                     float* dd = d + jj;
-                    for (int p = 0; p < kc; p++) dd[(nint)p * nr] = s[p];
+                    for (int p = pv; p < kc; p++) dd[(nint)p * nr] = s[p];
                 }
                 for (; jj < nr; jj++)
                     for (int p = 0; p < kc; p++) d[(nint)p * nr + jj] = 0;
@@ -359,12 +472,15 @@ public static unsafe class Sgemm
             float* d = dst + (nint)q * kc * mr;
             if (!job.TransA)
             {
+                int pv = 0;
+                if (Avx.IsSupported && h == mr && (mr % 8 == 0 || mr == 14))
+                    pv = PackTransposed(job.A + (nint)r0 * job.Lda + job.Pc, job.Lda, mr, kc, d, mr);
                 int ii = 0;
                 for (; ii < h; ii++)
                 {
                     float* s = job.A + (nint)(r0 + ii) * job.Lda + job.Pc;
                     float* dd = d + ii;
-                    for (int p = 0; p < kc; p++) dd[(nint)p * mr] = s[p];
+                    for (int p = pv; p < kc; p++) dd[(nint)p * mr] = s[p];
                 }
                 for (; ii < mr; ii++)
                     for (int p = 0; p < kc; p++) d[(nint)p * mr + ii] = 0;
@@ -394,7 +510,7 @@ public static unsafe class Sgemm
         int mc = Math.Min(job.M, q1 * mr) - i0;
 
         var buf = Buffers.Current;
-        float* pa = buf.A((nint)(q1 - q0) * mr * kc);
+        float* pa = buf.A((nint)(q1 - q0) * mr * kc + 16);
         PackA(job, i0, mc, pa);
 
         float* tile = stackalloc float[MaxTile + 16];
@@ -498,6 +614,23 @@ public static unsafe class Sgemm
         Vector512<float> c11_0 = default; Vector512<float> c11_1 = default;
         Vector512<float> c12_0 = default; Vector512<float> c12_1 = default;
         Vector512<float> c13_0 = default; Vector512<float> c13_1 = default;
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0 * (nint)ldc); Sse.Prefetch0(c + 0 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 1 * (nint)ldc); Sse.Prefetch0(c + 1 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 2 * (nint)ldc); Sse.Prefetch0(c + 2 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 3 * (nint)ldc); Sse.Prefetch0(c + 3 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 4 * (nint)ldc); Sse.Prefetch0(c + 4 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 5 * (nint)ldc); Sse.Prefetch0(c + 5 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 6 * (nint)ldc); Sse.Prefetch0(c + 6 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 7 * (nint)ldc); Sse.Prefetch0(c + 7 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 8 * (nint)ldc); Sse.Prefetch0(c + 8 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 9 * (nint)ldc); Sse.Prefetch0(c + 9 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 10 * (nint)ldc); Sse.Prefetch0(c + 10 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 11 * (nint)ldc); Sse.Prefetch0(c + 11 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 12 * (nint)ldc); Sse.Prefetch0(c + 12 * (nint)ldc + 31);
+            Sse.Prefetch0(c + 13 * (nint)ldc); Sse.Prefetch0(c + 13 * (nint)ldc + 31);
+        }
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
@@ -564,6 +697,15 @@ public static unsafe class Sgemm
         Vector256<float> c3_0 = default; Vector256<float> c3_1 = default;
         Vector256<float> c4_0 = default; Vector256<float> c4_1 = default;
         Vector256<float> c5_0 = default; Vector256<float> c5_1 = default;
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0 * (nint)ldc); Sse.Prefetch0(c + 0 * (nint)ldc + 15);
+            Sse.Prefetch0(c + 1 * (nint)ldc); Sse.Prefetch0(c + 1 * (nint)ldc + 15);
+            Sse.Prefetch0(c + 2 * (nint)ldc); Sse.Prefetch0(c + 2 * (nint)ldc + 15);
+            Sse.Prefetch0(c + 3 * (nint)ldc); Sse.Prefetch0(c + 3 * (nint)ldc + 15);
+            Sse.Prefetch0(c + 4 * (nint)ldc); Sse.Prefetch0(c + 4 * (nint)ldc + 15);
+            Sse.Prefetch0(c + 5 * (nint)ldc); Sse.Prefetch0(c + 5 * (nint)ldc + 15);
+        }
         for (int p = 0; p < kc; p++)
         {
             Vector256<float> b0 = Vector256.Load(b + 0);
@@ -604,6 +746,13 @@ public static unsafe class Sgemm
         Vector128<float> c1_0 = default; Vector128<float> c1_1 = default;
         Vector128<float> c2_0 = default; Vector128<float> c2_1 = default;
         Vector128<float> c3_0 = default; Vector128<float> c3_1 = default;
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0 * (nint)ldc); Sse.Prefetch0(c + 0 * (nint)ldc + 7);
+            Sse.Prefetch0(c + 1 * (nint)ldc); Sse.Prefetch0(c + 1 * (nint)ldc + 7);
+            Sse.Prefetch0(c + 2 * (nint)ldc); Sse.Prefetch0(c + 2 * (nint)ldc + 7);
+            Sse.Prefetch0(c + 3 * (nint)ldc); Sse.Prefetch0(c + 3 * (nint)ldc + 7);
+        }
         for (int p = 0; p < kc; p++)
         {
             Vector128<float> b0 = Vector128.Load(b + 0);
