@@ -561,35 +561,26 @@ public static unsafe class Sgemm
 
     // ---------------------------------------------------------------------------------------------
     // Per-thread packing buffers, 64-byte aligned, grown on demand and reused across calls.
+    // They are pinned managed arrays (not native memory), so the GC reclaims them with their thread
+    // and no finalizer is needed.
 
     private sealed class Buffers
     {
         [ThreadStatic] private static Buffers? _current;
         public static Buffers Current => _current ??= new Buffers();
 
-        private float* _a, _b, _v;
-        private nint _aCap, _bCap, _vCap;
+        private float[]? _a, _b, _v;
 
-        public float* A(nint floats) => Ensure(ref _a, ref _aCap, floats);
-        public float* B(nint floats) => Ensure(ref _b, ref _bCap, floats);
-        public float* Vec(nint floats) => Ensure(ref _v, ref _vCap, floats);
+        public float* A(nint floats) => Ensure(ref _a, floats);
+        public float* B(nint floats) => Ensure(ref _b, floats);
+        public float* Vec(nint floats) => Ensure(ref _v, floats);
 
-        private static float* Ensure(ref float* p, ref nint cap, nint floats)
+        private static float* Ensure(ref float[]? array, nint floats)
         {
-            if (floats <= cap) return p;
-            if (p != null) NativeMemory.AlignedFree(p);
-            p = null;
-            cap = 0;
-            p = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
-            cap = floats;
-            return p;
-        }
-
-        ~Buffers()
-        {
-            if (_a != null) NativeMemory.AlignedFree(_a);
-            if (_b != null) NativeMemory.AlignedFree(_b);
-            if (_v != null) NativeMemory.AlignedFree(_v);
+            if (array is null || array.Length < floats + 16)
+                array = GC.AllocateUninitializedArray<float>((int)floats + 16, pinned: true);
+            float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+            return (float*)(((nint)p + 63) & ~(nint)63);
         }
     }
 
