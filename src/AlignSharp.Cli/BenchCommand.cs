@@ -12,7 +12,7 @@ internal static class BenchCommand
         if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops)");
         return args[0] switch
         {
-            "gemm" => Gemm(new Options(args[1..], "bench gemm", "m", "n", "k", "threads", "repeat"), stdout),
+            "gemm" => Gemm(new Options(args[1..], "bench gemm", "m", "n", "k", "threads", "repeat", "compare"), stdout),
             "ops" => OpsBench(new Options(args[1..], "bench ops", "threads", "repeat"), stdout),
             _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops)"),
         };
@@ -44,8 +44,14 @@ internal static class BenchCommand
             }
             Array.Sort(times);
             double median = times[runs / 2];
+            double gflops = flop / median / 1e9;
             stdout.WriteLine($"threads {threads}, runs {runs}, median {median * 1e3:F2} ms, best {times[0] * 1e3:F2} ms");
-            stdout.WriteLine($"gemm {m}x{n}x{k}: {flop / median / 1e9:F1} GFLOP/s");
+            if (o.Value("compare") is { } reference)
+            {
+                double? other = Reference.OpenBlasGemm(reference, m, n, k, threads, stdout);
+                if (other is { } r) stdout.WriteLine($"ratio to {reference} (same run): {gflops / r:F2}");
+            }
+            stdout.WriteLine($"gemm {m}x{n}x{k}: {gflops:F1} GFLOP/s");
         }
         return 0;
     }

@@ -9,8 +9,10 @@ internal static class CommandLine
         usage: alignsharp <command> [options]
 
         commands:
-          bench gemm [--m M --n N --k K] [--threads T] [--repeat R]
-                                 time single-precision matrix multiply (SGEMM)
+          bench gemm [--m M --n N --k K] [--threads T] [--repeat R] [--compare openblas]
+                                 time single-precision matrix multiply (SGEMM); with
+                                 --compare, also time OpenBLAS through numpy in the same run
+                                 (needs python3-numpy and libopenblas0-pthread) and print the ratio
           bench ops [--threads T] time a transformer-sized forward+backward of the core ops
           --help                 show this text
 
@@ -78,4 +80,6 @@ internal sealed class Options
     }
 
     public bool Has(string name) => _values.ContainsKey(name);
+
+    public string? Value(string name) => _values.TryGetValue(name, out var s) ? s : null;
 }
