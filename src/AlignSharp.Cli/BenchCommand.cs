@@ -60,32 +60,45 @@ internal static class BenchCommand
     {
         int threads = o.Int("threads", WorkerPool.Default.Threads), repeat = o.Int("repeat", 5);
         WorkerPool.SetDefaultThreads(threads);
-        // One attention block of the bench-small shape: B=4, T=256, C=384, 6 heads.
-        int B = 4, T = 256, C = 384, NH = 6, D = C / NH;
+        // Shapes of the bench-small GPT-2 step: B=4, T=256, C=384, 6 heads, V=8192.
+        const int B = 4, T = 256, C = 384, NH = 6, D = C / NH, V = 8192;
         var rng = new Rng(7);
         var x = Tensor.Parameter(Tensor.Randn(rng, 1f, B, T, C));
-        var wqkv = Tensor.Parameter(Tensor.Randn(rng, 0.02f, 3 * C, C));
-        var wo = Tensor.Parameter(Tensor.Randn(rng, 0.02f, C, C));
-        var norm = Tensor.Parameter(Tensor.Ones(C));
-        var times = new double[repeat];
-        for (int r = 0; r < repeat + 1; r++)
+        var hidden = Tensor.Parameter(Tensor.Randn(rng, 1f, B, T, 4 * C));
+        var q = Tensor.Parameter(Tensor.Randn(rng, 1f, B, T, NH, D));
+        var k = Tensor.Parameter(Tensor.Randn(rng, 1f, B, T, NH, D));
+        var v = Tensor.Parameter(Tensor.Randn(rng, 1f, B, T, NH, D));
+        var w = Tensor.Parameter(Tensor.Randn(rng, 0.02f, 4 * C, C));
+        var gain = Tensor.Parameter(Tensor.Ones(C));
+        var bias = Tensor.Parameter(Tensor.Zeros(C));
+        var logits = Tensor.Parameter(Tensor.Randn(rng, 1f, B * T, V));
+        var targets = Enumerable.Range(0, B * T).Select(_ => rng.NextInt(V)).ToArray();
+
+        double total = 0;
+        void Time(string name, Func<Tensor> f)
         {
-            var sw = Stopwatch.StartNew();
-            using (new TensorScope())
+            var times = new double[repeat];
+            for (int r = 0; r < repeat + 1; r++)
             {
-                var h = Ops.RmsNorm(x, norm, 1e-5f);
-                var qkv = Ops.Linear(h, wqkv);
-                var q = Ops.Narrow(qkv, -1, 0, C).Reshape(B, T, NH, D);
-                var k = Ops.Narrow(qkv, -1, C, C).Reshape(B, T, NH, D);
-                var v = Ops.Narrow(qkv, -1, 2 * C, C).Reshape(B, T, NH, D);
-                var a = Ops.ScaledDotProductAttention(q, k, v).Reshape(B, T, C);
-                var y = Ops.Linear(a, wo);
-                Ops.Mean(Ops.Square(y)).Backward();
+                var sw = Stopwatch.StartNew();
+                using (new TensorScope()) Ops.Sum(f()).Backward();
+                if (r > 0) times[r - 1] = sw.Elapsed.TotalMilliseconds;
             }
-            if (r > 0) times[r - 1] = sw.Elapsed.TotalMilliseconds;
+            Array.Sort(times);
+            total += times[repeat / 2];
+            stdout.WriteLine($"  {name,-44} {times[repeat / 2],8:F2} ms");
         }
-        Array.Sort(times);
-        stdout.WriteLine($"ops attention block fwd+bwd (B={B}, T={T}, C={C}, heads={NH}): {times[repeat / 2]:F1} ms");
+        stdout.WriteLine($"forward+backward medians, {threads} threads:");
+        Time($"attention causal [{B},{T},{NH},{D}]", () => Ops.ScaledDotProductAttention(q, k, v));
+        Time($"linear [{B * T},{C}]x[{4 * C},{C}]ᵀ", () => Ops.Linear(x, w));
+        Time($"gelu [{B},{T},{4 * C}]", () => Ops.Gelu(hidden));
+        Time($"swiglu [{B},{T},{4 * C}]", () => Ops.SwiGlu(hidden, hidden));
+        Time($"layer_norm [{B},{T},{C}]", () => Ops.LayerNorm(x, gain, bias, 1e-5f));
+        Time($"rms_norm [{B},{T},{C}]", () => Ops.RmsNorm(x, gain, 1e-5f));
+        Time($"add+mul broadcast [{B},{T},{C}]", () => Ops.Mul(Ops.Add(x, bias), gain));
+        Time($"cross_entropy [{B * T},{V}]", () => Ops.CrossEntropy(logits, targets));
+        Time($"softmax [{B * T},{V}]", () => Ops.Softmax(logits));
+        stdout.WriteLine($"ops total: {total:F1} ms");
         return 0;
     }
 }

@@ -54,6 +54,33 @@ internal static class Elementwise
         return total;
     }
 
+    /// <summary>Maximum element (−∞ for an empty span). Plain vector max: NaN handling is left to the caller.</summary>
+    public static float Max(ReadOnlySpan<float> x)
+    {
+        int i = 0;
+        float best = float.NegativeInfinity;
+        ref float r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        if (Vector512.IsHardwareAccelerated && x.Length >= 32)
+        {
+            var m0 = Vector512.Create(float.NegativeInfinity); var m1 = m0;
+            for (; i + 32 <= x.Length; i += 32)
+            {
+                m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref r, (nuint)i));
+                m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref r, (nuint)(i + 16)));
+            }
+            m0 = Vector512.Max(m0, m1);
+            for (int l = 0; l < 16; l++) best = MathF.Max(best, m0.GetElement(l));
+        }
+        else if (Vector256.IsHardwareAccelerated && x.Length >= 16)
+        {
+            var m0 = Vector256.Create(float.NegativeInfinity);
+            for (; i + 8 <= x.Length; i += 8) m0 = Vector256.Max(m0, Vector256.LoadUnsafe(ref r, (nuint)i));
+            for (int l = 0; l < 8; l++) best = MathF.Max(best, m0.GetElement(l));
+        }
+        for (; i < x.Length; i++) best = MathF.Max(best, Unsafe.Add(ref r, i));
+        return best;
+    }
+
     /// <summary>Deterministic dot product (fixed order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

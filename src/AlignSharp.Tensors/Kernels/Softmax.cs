@@ -7,7 +7,7 @@ internal static class SoftmaxKernel
 {
     public static void Row(ReadOnlySpan<float> x, Span<float> y)
     {
-        float max = TensorPrimitives.Max(x);
+        float max = Elementwise.Max(x);
         TensorPrimitives.Subtract(x, max, y);
         TensorPrimitives.Exp(y, y);
         float sum = Elementwise.Sum(y);
@@ -17,7 +17,7 @@ internal static class SoftmaxKernel
     /// <summary>log Σ eˣ, stable.</summary>
     public static float LogSumExp(ReadOnlySpan<float> x)
     {
-        float max = TensorPrimitives.Max(x);
+        float max = Elementwise.Max(x);
         if (float.IsNegativeInfinity(max)) return max;
         // Exponentiate in fixed chunks through a stack buffer so the SIMD exp can be used without a heap temporary.
         Span<float> chunk = stackalloc float[256];

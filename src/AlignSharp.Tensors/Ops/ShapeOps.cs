@@ -122,29 +122,43 @@ public static partial class Ops
         ShapeUtil.RequireSame("swiglu", gate, up);
         var y = Tensor.Uninitialized(gate.ShapeArray.ToArray());
         float[] gd = gate.Data, ud = up.Data, yd = y.Data; int gof = gate.Offset, uof = up.Offset, yof = y.Offset;
-        RowParallel.For(y.Length, 8, (i0, i1) =>
+        const int chunk = 4096;
+        int n = y.Length, chunks = (n + chunk - 1) / chunk;
+        RowParallel.For(chunks, chunk * 4L, (c0, c1) =>
         {
-            for (int i = i0; i < i1; i++)
-            {
-                float a = gd[gof + i];
-                yd[yof + i] = a * StableSigmoid(a) * ud[uof + i];
-            }
+            int start = c0 * chunk, count = Math.Min(n, c1 * chunk) - start;
+            var ys = yd.AsSpan(yof + start, count);
+            System.Numerics.Tensors.TensorPrimitives.Sigmoid(gd.AsSpan(gof + start, count), ys);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(ys, gd.AsSpan(gof + start, count), ys);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(ys, ud.AsSpan(uof + start, count), ys);
         });
         if (Autograd.ShouldRecord(gate, up))
             y.SetBackward("swiglu", [gate, up], () =>
             {
                 var g = y.Grad!;
                 float[] ggd = g.Data; int go = g.Offset;
-                float[]? dgate = gate.RequiresGrad ? (gate.GradSpan() is var _ ? gate.Grad!.Data : null) : null;
-                float[]? dup = up.RequiresGrad ? (up.GradSpan() is var _ ? up.Grad!.Data : null) : null;
+                if (gate.RequiresGrad) gate.GradSpan();
+                if (up.RequiresGrad) up.GradSpan();
+                float[]? dgate = gate.Grad?.Data, dup = up.Grad?.Data;
                 int dgo = gate.Grad?.Offset ?? 0, duo = up.Grad?.Offset ?? 0;
-                RowParallel.For(y.Length, 12, (i0, i1) =>
+                RowParallel.For(chunks, chunk * 8L, (c0, c1) =>
                 {
-                    for (int i = i0; i < i1; i++)
+                    int start = c0 * chunk, count = Math.Min(n, c1 * chunk) - start;
+                    var gs = ggd.AsSpan(go + start, count);
+                    if (dgate is not null)
+                        SiluBackward(gd.AsSpan(gof + start, count), gs, ud, dgate.AsSpan(dgo + start, count), uof + start);
+                    if (dup is not null)
                     {
-                        float a = gd[gof + i], s = StableSigmoid(a), gi = ggd[go + i];
-                        if (dgate is not null) dgate[dgo + i] += gi * ud[uof + i] * s * (1f + a * (1f - s));
-                        if (dup is not null) dup[duo + i] += gi * a * s;
+                        // d up += g·silu(gate)
+                        Span<float> s = stackalloc float[256];
+                        for (int i = 0; i < count; i += 256)
+                        {
+                            int m = Math.Min(256, count - i);
+                            var ss = s[..m]; var xs = gd.AsSpan(gof + start + i, m);
+                            System.Numerics.Tensors.TensorPrimitives.Sigmoid(xs, ss);
+                            System.Numerics.Tensors.TensorPrimitives.Multiply(ss, xs, ss);
+                            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(ss, gs.Slice(i, m), dup.AsSpan(duo + start + i, m), dup.AsSpan(duo + start + i, m));
+                        }
                     }
                 });
             });

@@ -8,15 +8,34 @@ public static partial class Ops
     private delegate void UnaryForward(ReadOnlySpan<float> x, Span<float> y);
     private delegate void UnaryBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx);
 
+    private const int UnaryChunk = 4096;
+
+    /// <summary>Runs an element-wise op over fixed chunks of <see cref="UnaryChunk"/> elements, in parallel when large.</summary>
     private static Tensor Unary(string name, Tensor x, UnaryForward forward, UnaryBackward backward)
     {
         x = x.Contiguous();
         var y = Tensor.Uninitialized(x.ShapeArray.ToArray());
-        forward(x.Span, y.Span);
+        int n = x.Length, chunks = (n + UnaryChunk - 1) / UnaryChunk;
+        float[] xd = x.Data, yd = y.Data; int xo = x.Offset, yo = y.Offset;
+        Kernels.RowParallel.For(chunks, UnaryChunk * 4L, (c0, c1) =>
+        {
+            int start = c0 * UnaryChunk, count = Math.Min(n, c1 * UnaryChunk) - start;
+            forward(xd.AsSpan(xo + start, count), yd.AsSpan(yo + start, count));
+        });
         if (Autograd.ShouldRecord(x))
-            y.SetBackward(name, [x], () => backward(x.Span, y.Span, y.Grad!.Span, x.GradSpan()));
+            y.SetBackward(name, [x], () =>
+            {
+                x.GradSpan();
+                float[] gd = y.Grad!.Data, dxd = x.Grad!.Data; int go = y.Grad.Offset, dxo = x.Grad.Offset;
+                Kernels.RowParallel.For(chunks, UnaryChunk * 6L, (c0, c1) =>
+                {
+                    int start = c0 * UnaryChunk, count = Math.Min(n, c1 * UnaryChunk) - start;
+                    backward(xd.AsSpan(xo + start, count), yd.AsSpan(yo + start, count), gd.AsSpan(go + start, count), dxd.AsSpan(dxo + start, count));
+                });
+            });
         return y;
     }
+
 
     /// <summary>eˣ; d/dx = y.</summary>
     public static Tensor Exp(Tensor x) => Unary("exp", x,
@@ -30,7 +49,7 @@ public static partial class Ops
 
     /// <summary>σ(x) = 1/(1+e⁻ˣ); d/dx = y(1−y).</summary>
     public static Tensor Sigmoid(Tensor x) => Unary("sigmoid", x,
-        (x, y) => { for (int i = 0; i < y.Length; i++) y[i] = StableSigmoid(x[i]); },
+        (x, y) => TensorPrimitives.Sigmoid(x, y),
         (x, y, g, dx) => { for (int i = 0; i < dx.Length; i++) dx[i] += g[i] * y[i] * (1f - y[i]); });
 
     /// <summary>log σ(x) = min(x, 0) − log(1 + e^−|x|) (stable for large |x|); d/dx = σ(−x).</summary>
@@ -55,37 +74,77 @@ public static partial class Ops
 
     /// <summary>SiLU x·σ(x); d/dx = σ(x)(1 + x(1 − σ(x))).</summary>
     public static Tensor Silu(Tensor x) => Unary("silu", x,
-        (x, y) => { for (int i = 0; i < y.Length; i++) y[i] = x[i] * StableSigmoid(x[i]); },
-        (x, y, g, dx) =>
+        (x, y) =>
         {
-            for (int i = 0; i < dx.Length; i++)
-            {
-                float s = StableSigmoid(x[i]);
-                dx[i] += g[i] * s * (1f + x[i] * (1f - s));
-            }
-        });
+            TensorPrimitives.Sigmoid(x, y);
+            TensorPrimitives.Multiply(y, x, y);
+        },
+        (x, y, g, dx) => SiluBackward(x, g, null, dx));
+
+    /// <summary>dx += g·(σ(x)(1 + x(1 − σ(x)))) [·up when given] — shared by SiLU and SwiGLU.</summary>
+    internal static void SiluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, float[]? upData, Span<float> dx, int upOffset = 0)
+    {
+        Span<float> s = stackalloc float[256], t = stackalloc float[256];
+        for (int i = 0; i < x.Length; i += 256)
+        {
+            int n = Math.Min(256, x.Length - i);
+            var xs = x.Slice(i, n); var ss = s[..n]; var ts = t[..n];
+            TensorPrimitives.Sigmoid(xs, ss);
+            TensorPrimitives.Subtract(1f, ss, ts);          // 1 − σ
+            TensorPrimitives.MultiplyAdd(ts, xs, 1f, ts);   // 1 + x(1 − σ)
+            TensorPrimitives.Multiply(ts, ss, ts);          // σ(1 + x(1 − σ))
+            TensorPrimitives.Multiply(ts, g.Slice(i, n), ts);
+            if (upData is not null) TensorPrimitives.Multiply(ts, upData.AsSpan(upOffset + i, n), ts);
+            TensorPrimitives.Add(dx.Slice(i, n), ts, dx.Slice(i, n));
+        }
+    }
 
     private const float GeluC = 0.7978845608028654f; // √(2/π)
     private const float GeluA = 0.044715f;
 
-    /// <summary>GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's "gelu_new").</summary>
+    /// <summary>GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's "gelu_new").
+    /// d/dx = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(…).</summary>
     public static Tensor Gelu(Tensor x) => Unary("gelu", x,
         (x, y) =>
         {
-            for (int i = 0; i < y.Length; i++)
+            // u = x·(C + C·A·x²); y = ½x(1 + tanh u)
+            Span<float> t = stackalloc float[256];
+            for (int i = 0; i < x.Length; i += 256)
             {
-                float v = x[i];
-                y[i] = 0.5f * v * (1f + MathF.Tanh(GeluC * (v + GeluA * v * v * v)));
+                int n = Math.Min(256, x.Length - i);
+                var xs = x.Slice(i, n); var ts = t[..n]; var ys = y.Slice(i, n);
+                TensorPrimitives.Multiply(xs, xs, ts);
+                TensorPrimitives.Multiply(ts, GeluC * GeluA, ts);
+                TensorPrimitives.Add(ts, GeluC, ts);
+                TensorPrimitives.Multiply(ts, xs, ts);
+                TensorPrimitives.Tanh(ts, ts);
+                TensorPrimitives.Add(ts, 1f, ts);
+                TensorPrimitives.Multiply(ts, xs, ys);
+                TensorPrimitives.Multiply(ys, 0.5f, ys);
             }
         },
         (x, y, g, dx) =>
         {
-            for (int i = 0; i < dx.Length; i++)
+            Span<float> t = stackalloc float[256], x2 = stackalloc float[256], d = stackalloc float[256];
+            for (int i = 0; i < x.Length; i += 256)
             {
-                float v = x[i];
-                float t = MathF.Tanh(GeluC * (v + GeluA * v * v * v));
-                float du = GeluC * (1f + 3f * GeluA * v * v);
-                dx[i] += g[i] * (0.5f * (1f + t) + 0.5f * v * (1f - t * t) * du);
+                int n = Math.Min(256, x.Length - i);
+                var xs = x.Slice(i, n); var ts = t[..n]; var sq = x2[..n]; var ds = d[..n];
+                TensorPrimitives.Multiply(xs, xs, sq);
+                TensorPrimitives.Multiply(sq, GeluC * GeluA, ts);
+                TensorPrimitives.Add(ts, GeluC, ts);
+                TensorPrimitives.Multiply(ts, xs, ts);
+                TensorPrimitives.Tanh(ts, ts);                                  // t
+                TensorPrimitives.Multiply(sq, 3f * GeluA * GeluC, sq);
+                TensorPrimitives.Add(sq, GeluC, sq);                            // du/dx = C(1 + 3A x²)
+                TensorPrimitives.Multiply(ts, ts, ds);
+                TensorPrimitives.Subtract(1f, ds, ds);                          // 1 − t²
+                TensorPrimitives.Multiply(ds, sq, ds);
+                TensorPrimitives.Multiply(ds, xs, ds);                          // x(1 − t²)·du
+                TensorPrimitives.Add(ds, ts, ds);
+                TensorPrimitives.Add(ds, 1f, ds);                               // 1 + t + x(1 − t²)du
+                TensorPrimitives.Multiply(ds, g.Slice(i, n), ds);
+                TensorPrimitives.MultiplyAdd(ds, 0.5f, dx.Slice(i, n), dx.Slice(i, n));
             }
         });
 
