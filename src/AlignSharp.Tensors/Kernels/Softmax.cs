@@ -46,4 +46,17 @@ internal static class SoftmaxKernel
             TensorPrimitives.MultiplyAdd(tmp, scale, dx.Slice(i, n), dx.Slice(i, n));
         }
     }
+
+    /// <summary>dx += y ⊙ (g − dot), the softmax backward with dot = Σ g ⊙ y.</summary>
+    public static void AddSoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, float dot, Span<float> dx)
+    {
+        Span<float> chunk = stackalloc float[256];
+        for (int i = 0; i < y.Length; i += chunk.Length)
+        {
+            int n = Math.Min(chunk.Length, y.Length - i);
+            var tmp = chunk[..n];
+            TensorPrimitives.Subtract(g.Slice(i, n), dot, tmp);
+            TensorPrimitives.MultiplyAdd(tmp, y.Slice(i, n), dx.Slice(i, n), dx.Slice(i, n));
+        }
+    }
 }

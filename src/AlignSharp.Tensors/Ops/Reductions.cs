@@ -12,9 +12,8 @@ public static partial class Ops
         if (Autograd.ShouldRecord(x))
             y.SetBackward("sum", [x], () =>
             {
-                float g = y.Grad!.Span[0];
                 var dx = x.GradSpan();
-                for (int i = 0; i < dx.Length; i++) dx[i] += g;
+                System.Numerics.Tensors.TensorPrimitives.Add(dx, y.Grad!.Span[0], dx);
             });
         return y;
     }

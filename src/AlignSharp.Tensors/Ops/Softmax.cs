@@ -25,8 +25,7 @@ public static partial class Ops
                     for (int r = r0; r < r1; r++)
                     {
                         var ys = yd.AsSpan(yo + r * n, n); var gs = gd.AsSpan(go + r * n, n); var dx = dxd.AsSpan(dxo + r * n, n);
-                        float dot = Elementwise.Dot(gs, ys);
-                        for (int i = 0; i < n; i++) dx[i] += ys[i] * (gs[i] - dot);
+                        SoftmaxKernel.AddSoftmaxBackward(ys, gs, Elementwise.Dot(gs, ys), dx);
                     }
                 });
             });
@@ -59,8 +58,9 @@ public static partial class Ops
                     for (int r = r0; r < r1; r++)
                     {
                         var ys = yd.AsSpan(yo + r * n, n); var gs = gd.AsSpan(go + r * n, n); var dx = dxd.AsSpan(dxo + r * n, n);
-                        float total = Elementwise.Sum(gs);
-                        for (int i = 0; i < n; i++) dx[i] += gs[i] - MathF.Exp(ys[i]) * total;
+                        // log-softmax output ys = x − lse, so softmax = exp(ys) = exp(ys − 0).
+                        Elementwise.AddInto(dx, gs);
+                        SoftmaxKernel.AddScaledSoftmax(ys, 0f, -Elementwise.Sum(gs), dx);
                     }
                 });
             });
