@@ -79,7 +79,5 @@ internal sealed class Options
         return v;
     }
 
-    public bool Has(string name) => _values.ContainsKey(name);
-
     public string? Value(string name) => _values.TryGetValue(name, out var s) ? s : null;
 }

@@ -268,8 +268,6 @@ public sealed partial class Tensor : IDisposable
         BackwardRule = null;
     }
 
-    internal void SetOpName(string op) => Op = op;
-
     /// <summary>The gradient buffer, allocated (zeroed) on first use. Gradients of parameters persist.</summary>
     internal Span<float> GradSpan()
     {

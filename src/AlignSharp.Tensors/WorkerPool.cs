@@ -113,7 +113,7 @@ public sealed class WorkerPool : IDisposable
         }
         catch (Exception e)
         {
-            _error ??= e;
+            Interlocked.CompareExchange(ref _error, e, null);
             Volatile.Write(ref _next, count);
         }
         finally { _insideItem = false; }
