@@ -59,12 +59,14 @@ public class TorchParityTests
     [InlineData("attention_gqa_padding")]
     [InlineData("attention_mha_kv_offset")]
     [InlineData("attention_full_scaled")]
+    [InlineData("attention_multi_tile_padding")]
+    [InlineData("attention_multi_tile_offset")]
     public void Attention(string name)
     {
         var fx = new Fixture(Cases.Value.GetProperty(name));
         bool causal = name != "attention_full_scaled";
         float? scale = causal ? null : 0.3f;
-        var mask = name == "attention_gqa_padding" ? fx.Input("key_mask") : null;
+        var mask = name.EndsWith("padding") ? fx.Input("key_mask") : null;
         Run(name, ["q", "k", "v"], (_, x) => Ops.ScaledDotProductAttention(x["q"], x["k"], x["v"], mask, causal, scale));
     }
 
