@@ -90,7 +90,7 @@ internal sealed unsafe class FlashAttention
         int dp = RoundUp(D, 16), nv = dp / 16;
         int keys = KeyEnd(Tq - 1);   // keys any row of this head can see
         int tkp = RoundUp(Math.Max(keys, 1), Bk);
-        var s = Scratch.Current;
+        var s = Scratch;
         float* kt = s.Get(0, (nint)D * tkp);     // Kᵀ [D × tkp]
         float* vs = s.Get(1, (nint)tkp * dp);    // V  [tkp × dp]
         float* madd = s.Get(2, tkp);             // additive key mask: 0 or −∞
@@ -164,7 +164,7 @@ internal sealed unsafe class FlashAttention
         int keys = KeyEnd(Tq - 1);
         int tkp = RoundUp(Math.Max(keys, 1), Bk);
         int tqp = RoundUp(Tq, Bq);
-        var s = Scratch.Current;
+        var s = Scratch;
         float* kt = s.Get(0, (nint)D * tkp);     // Kᵀ [D × tkp]
         float* vt = s.Get(1, (nint)D * tkp);     // Vᵀ [D × tkp]
         float* madd = s.Get(2, tkp);
@@ -503,33 +503,10 @@ internal sealed unsafe class FlashAttention
         if (TW.V > 3) c3.Store(c + 48);
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Per-thread scratch: pinned managed arrays (no finalizer), 64-byte aligned, grown on demand and
-    // reused across calls, so a call allocates nothing once warm.
+    [ThreadStatic] private static AlignedScratch? _scratch;
 
-    private sealed class Scratch
-    {
-        [ThreadStatic] private static Scratch? _current;
-        public static Scratch Current => _current ??= new Scratch();
-
-        private readonly float[]?[] _arrays = new float[]?[13];
-
-        public float* Get(int slot, nint floats)
-        {
-            ref float[]? array = ref _arrays[slot];
-            if (array is null || array.Length < floats + 16)
-                array = GC.AllocateUninitializedArray<float>((int)floats + 16, pinned: true);
-            float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-            return (float*)(((nint)p + 63) & ~(nint)63);
-        }
-
-        public float[] Row(int floats)
-        {
-            ref float[]? array = ref _arrays[12];
-            if (array is null || array.Length < floats) array = new float[floats];
-            return array;
-        }
-    }
+    /// <summary>This thread's scratch: slots 0–11 for tiles, 12 for the row-wise path's score row.</summary>
+    private static AlignedScratch Scratch => _scratch ??= new AlignedScratch(13);
 
     // ---------------------------------------------------------------------------------------------
     // Row-wise path (few query rows, or no AVX-512): each query row computes its scores into a row
@@ -541,7 +518,7 @@ internal sealed unsafe class FlashAttention
         WorkerPool.Default.For(B * H, item =>
         {
             int b = item / H, h = item % H, kvh = h / Group;
-            var scores = Scratch.Current.Row(Tk);
+            var scores = Scratch.Array(12, Tk);
             for (int t = 0; t < Tq; t++)
             {
                 var qi = q.AsSpan(qo + (b * Tq + t) * qRow + h * D, D);

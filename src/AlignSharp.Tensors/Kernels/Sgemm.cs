@@ -92,7 +92,7 @@ public static unsafe class Sgemm
     private static void Gemv(float* x, int incx, float* mat, int ld, bool rowsAlongK, int k, int len,
         float* outp, int incOut, bool accumulate, WorkerPool? pool)
     {
-        var buf = Buffers.Current;
+        var buf = Buffers;
         if (incx != 1)
         {
             float* xs = buf.Vec(k);
@@ -303,7 +303,7 @@ public static unsafe class Sgemm
         // saves: read row-major B in place (only the ragged last panel is packed).
         bool directB = !transB && m <= 4 * mr;
 
-        var buf = Buffers.Current;
+        var buf = Buffers;
         float* packedB = buf.B((nint)kcStd * ncStd);
         var job = new Job
         {
@@ -509,7 +509,7 @@ public static unsafe class Sgemm
         int i0 = q0 * mr;
         int mc = Math.Min(job.M, q1 * mr) - i0;
 
-        var buf = Buffers.Current;
+        var buf = Buffers;
         float* pa = buf.A((nint)(q1 - q0) * mr * kc + 16);
         PackA(job, i0, mc, pa);
 
@@ -560,28 +560,16 @@ public static unsafe class Sgemm
     private const int MaxTile = 16 * 64;
 
     // ---------------------------------------------------------------------------------------------
-    // Per-thread packing buffers, 64-byte aligned, grown on demand and reused across calls.
-    // They are pinned managed arrays (not native memory), so the GC reclaims them with their thread
-    // and no finalizer is needed.
+    // Per-thread packing buffers (A block, B panel, GEMV vector), reused across calls.
+    [ThreadStatic] private static AlignedScratch? _buffers;
 
-    private sealed class Buffers
+    private static PackingBuffers Buffers => new(_buffers ??= new AlignedScratch(3));
+
+    private readonly struct PackingBuffers(AlignedScratch scratch)
     {
-        [ThreadStatic] private static Buffers? _current;
-        public static Buffers Current => _current ??= new Buffers();
-
-        private float[]? _a, _b, _v;
-
-        public float* A(nint floats) => Ensure(ref _a, floats);
-        public float* B(nint floats) => Ensure(ref _b, floats);
-        public float* Vec(nint floats) => Ensure(ref _v, floats);
-
-        private static float* Ensure(ref float[]? array, nint floats)
-        {
-            if (array is null || array.Length < floats + 16)
-                array = GC.AllocateUninitializedArray<float>((int)floats + 16, pinned: true);
-            float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-            return (float*)(((nint)p + 63) & ~(nint)63);
-        }
+        public float* A(nint floats) => scratch.Get(0, floats);
+        public float* B(nint floats) => scratch.Get(1, floats);
+        public float* Vec(nint floats) => scratch.Get(2, floats);
     }
 
     // ---------------------------------------------------------------------------------------------
