@@ -14,6 +14,18 @@ internal static class CommandLine
                                  --compare, also time OpenBLAS through numpy in the same run
                                  (needs python3-numpy and libopenblas0-pthread) and print the ratio
           bench ops [--threads T] time a transformer-sized forward+backward of the core ops
+          bench tokenizer [--mb N] [--input FILE] [--compare node]
+                                 train an 8k byte-level BPE and time encoding (MB/s); with
+                                 --compare, time @huggingface/tokenizers and tiktoken under node
+          tokenizer train --input FILE --vocab-size N --out DIR [--special TOKEN ...]
+                          [--style llama3|qwen2|gpt2] [--bos TOKEN] [--eos TOKEN] [--min-frequency F]
+                                 train a byte-level BPE; writes tokenizer.json + tokenizer_config.json
+          tokenizer encode --tokenizer PATH (--text TEXT | --input FILE) [--no-special-tokens]
+                                 print token ids, one line per input line
+          tokenizer decode --tokenizer PATH --ids "1 2 3" [--skip-special-tokens]
+                                 print the decoded text exactly (no newline added)
+          tokenizer corpus --out FILE [--mb N] [--seed S]
+                                 write a synthetic mixed-script text corpus
           --help                 show this text
 
         Environment: ALIGNSHARP_THREADS sets the default worker thread count.
@@ -32,6 +44,8 @@ internal static class CommandLine
             {
                 case "bench":
                     return BenchCommand.Run(args[1..], stdout);
+                case "tokenizer":
+                    return TokenizerCommand.Run(args[1..], stdout);
                 default:
                     stderr.WriteLine($"alignsharp: unknown command '{args[0]}' (run `alignsharp --help` for the list)");
                     return 2;
@@ -42,42 +56,68 @@ internal static class CommandLine
             stderr.WriteLine($"alignsharp: {e.Message}");
             return 2;
         }
+        catch (Exception e) when (e is AlignSharp.Models.Tokenizers.TokenizerException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"alignsharp: {e.Message}");
+            return 1;
+        }
     }
 }
 
 /// <summary>A mistake in the command line; reported without a stack trace.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
-/// <summary>Parses `--name value` options and rejects unknown ones by name.</summary>
+/// <summary>
+/// Parses `--name value` (or `--name=value`) options and bare `--flag`s, rejecting unknown ones by name.
+/// An option may repeat (`--special A --special B`).
+/// </summary>
 internal sealed class Options
 {
-    private readonly Dictionary<string, string> _values = new();
+    private readonly Dictionary<string, List<string>> _values = new();
+    private readonly HashSet<string> _flags = new();
 
-    public Options(string[] args, string command, params string[] allowed)
+    public Options(string[] args, string command, params string[] allowed) : this(args, command, allowed, []) { }
+
+    public Options(string[] args, string command, string[] allowed, string[] flags)
     {
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
             if (!a.StartsWith("--")) throw new UsageException($"{command}: unexpected argument '{a}'");
-            string name = a[2..], value;
+            string name = a[2..];
+            string? value = null;
             int eq = name.IndexOf('=');
             if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
-            else
+            if (flags.Contains(name))
+            {
+                if (value is not null) throw new UsageException($"{command}: --{name} takes no value");
+                _flags.Add(name);
+                continue;
+            }
+            if (!allowed.Contains(name))
+                throw new UsageException($"{command}: unknown option --{name} (known: {string.Join(", ", allowed.Concat(flags).Select(x => "--" + x))})");
+            if (value is null)
             {
                 if (i + 1 >= args.Length) throw new UsageException($"{command}: option --{name} needs a value");
                 value = args[++i];
             }
-            if (!allowed.Contains(name)) throw new UsageException($"{command}: unknown option --{name} (known: {string.Join(", ", allowed.Select(x => "--" + x))})");
-            _values[name] = value;
+            if (!_values.TryGetValue(name, out var list)) _values[name] = list = new List<string>();
+            list.Add(value);
         }
     }
 
     public int Int(string name, int fallback, int min = 1)
     {
-        if (!_values.TryGetValue(name, out var s)) return fallback;
+        if (Value(name) is not { } s) return fallback;
         if (!int.TryParse(s, out int v) || v < min) throw new UsageException($"--{name} must be an integer ≥ {min} (got '{s}')");
         return v;
     }
 
-    public string? Value(string name) => _values.TryGetValue(name, out var s) ? s : null;
+    public string? Value(string name) => _values.TryGetValue(name, out var list) ? list[^1] : null;
+
+    public string Required(string name, string command) => Value(name) ?? throw new UsageException($"{command}: --{name} is required");
+
+    public IReadOnlyList<string> Values(string name) => _values.TryGetValue(name, out var list) ? list : [];
+
+    public bool Flag(string name) => _flags.Contains(name);
 }

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text;
+using AlignSharp.Models.Tokenizers;
+
+namespace AlignSharp.Cli;
+
+/// <summary>`alignsharp tokenizer train|encode|decode|corpus`.</summary>
+internal static class TokenizerCommand
+{
+    public static int Run(string[] args, TextWriter stdout)
+    {
+        if (args.Length == 0) throw new UsageException("tokenizer: name a subcommand (train, encode, decode, corpus)");
+        var rest = args[1..];
+        switch (args[0])
+        {
+            case "train": return Train(new Options(rest, "tokenizer train", ["input", "vocab-size", "out", "special", "style", "bos", "eos", "min-frequency"], []), stdout);
+            case "encode": return Encode(new Options(rest, "tokenizer encode", ["tokenizer", "text", "input"], ["no-special-tokens"]), stdout);
+            case "decode": return Decode(new Options(rest, "tokenizer decode", ["tokenizer", "ids"], ["skip-special-tokens"]), stdout);
+            case "corpus":
+            {
+                var o = new Options(rest, "tokenizer corpus", "out", "mb", "seed");
+                string path = o.Required("out", "tokenizer corpus");
+                File.WriteAllText(path, SyntheticText.Generate(o.Int("mb", 4) * 1_000_000, (ulong)o.Int("seed", 1, 0)));
+                stdout.WriteLine($"wrote {path}");
+                return 0;
+            }
+            default: throw new UsageException($"tokenizer: unknown subcommand '{args[0]}' (known: train, encode, decode, corpus)");
+        }
+    }
+
+    private static int Train(Options o, TextWriter stdout)
+    {
+        const string cmd = "tokenizer train";
+        string input = o.Required("input", cmd), outDir = o.Required("out", cmd);
+        int vocabSize = o.Int("vocab-size", 0, 1);
+        if (vocabSize == 0) throw new UsageException($"{cmd}: --vocab-size is required");
+        var style = (o.Value("style") ?? "llama3") switch
+        {
+            "llama3" => TokenizerStyle.Llama3,
+            "qwen2" => TokenizerStyle.Qwen2,
+            "gpt2" => TokenizerStyle.Gpt2,
+            var s => throw new UsageException($"{cmd}: --style must be llama3, qwen2 or gpt2 (got '{s}')"),
+        };
+        if (!File.Exists(input)) throw new UsageException($"{cmd}: --input {input}: file not found");
+        var specials = o.Values("special").ToList();
+        string? bos = o.Value("bos"), eos = o.Value("eos");
+        foreach (var t in new[] { bos, eos }) if (t is not null && !specials.Contains(t)) specials.Add(t);
+
+        var sw = Stopwatch.StartNew();
+        var lines = ReadLinesKeepingNewlines(input);
+        var tokenizer = BpeTrainer.Train(lines, new BpeTrainerOptions(vocabSize, specials, o.Int("min-frequency", 2), style, bos),
+            Progress.Bar("training BPE", stdout));
+        tokenizer.Save(outDir);
+        new TokenizerConfig { BosToken = bos, EosToken = eos, ModelMaxLength = 131072 }.Save(outDir, tokenizer);
+        stdout.WriteLine($"trained {tokenizer.VocabSize} tokens ({tokenizer.Model.Merges.Count} merges) on {new FileInfo(input).Length / 1e6:F1} MB in {sw.Elapsed.TotalSeconds:F1} s → {outDir}");
+        return 0;
+    }
+
+    /// <summary>Lines of the file with their line breaks, so the tokenizer learns newline tokens.</summary>
+    internal static IEnumerable<string> ReadLinesKeepingNewlines(string path)
+    {
+        string text = File.ReadAllText(path);
+        int start = 0;
+        while (start < text.Length)
+        {
+            int nl = text.IndexOf('\n', start);
+            int end = nl < 0 ? text.Length : nl + 1;
+            yield return text[start..end];
+            start = end;
+        }
+    }
+
+    private static int Encode(Options o, TextWriter stdout)
+    {
+        const string cmd = "tokenizer encode";
+        var tokenizer = Tokenizer.Load(o.Required("tokenizer", cmd));
+        bool special = !o.Flag("no-special-tokens");
+        string? text = o.Value("text"), input = o.Value("input");
+        if ((text is null) == (input is null)) throw new UsageException($"{cmd}: give exactly one of --text and --input");
+        IEnumerable<string> lines = text is not null ? [text] : File.ReadLines(input!);
+        var sb = new StringBuilder();
+        foreach (var line in lines)
+        {
+            sb.Clear();
+            foreach (int id in tokenizer.Encode(line, special)) sb.Append(sb.Length == 0 ? "" : " ").Append(id);
+            stdout.WriteLine(sb.ToString());
+        }
+        return 0;
+    }
+
+    private static int Decode(Options o, TextWriter stdout)
+    {
+        const string cmd = "tokenizer decode";
+        var tokenizer = Tokenizer.Load(o.Required("tokenizer", cmd));
+        var ids = ParseIds(o.Required("ids", cmd), cmd);
+        stdout.Write(tokenizer.Decode(ids, o.Flag("skip-special-tokens")));
+        return 0;
+    }
+
+    internal static int[] ParseIds(string text, string cmd) =>
+        text.Split([' ', ',', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.TryParse(s, out int v) && v >= 0 ? v : throw new UsageException($"{cmd}: '{s}' is not a token id")).ToArray();
+}
