@@ -31,8 +31,8 @@ public sealed class BpeModel
         _idToToken = new string[size];
         foreach (var (token, id) in vocab)
         {
-            if (id < 0) throw new TokenizerException($"model.vocab: token '{token}' has a negative id {id}");
-            if (_idToToken[id] is { } other) throw new TokenizerException($"model.vocab: tokens '{other}' and '{token}' share id {id}");
+            if (id < 0) throw new TokenizerException($"$.model.vocab: token '{token}' has a negative id {id}");
+            if (_idToToken[id] is { } other) throw new TokenizerException($"$.model.vocab: tokens '{other}' and '{token}' share id {id}");
             _idToToken[id] = token;
         }
         _mergeList = merges.ToArray();
@@ -40,16 +40,16 @@ public sealed class BpeModel
         for (int r = 0; r < merges.Count; r++)
         {
             var (a, b) = merges[r];
-            if (!vocab.TryGetValue(a, out int ia)) throw new TokenizerException($"model.merges[{r}]: '{a}' is not in the vocabulary");
-            if (!vocab.TryGetValue(b, out int ib)) throw new TokenizerException($"model.merges[{r}]: '{b}' is not in the vocabulary");
-            if (!vocab.TryGetValue(a + b, out int merged)) throw new TokenizerException($"model.merges[{r}]: the merge result '{a + b}' is not in the vocabulary");
+            if (!vocab.TryGetValue(a, out int ia)) throw new TokenizerException($"$.model.merges[{r}]: '{a}' is not in the vocabulary");
+            if (!vocab.TryGetValue(b, out int ib)) throw new TokenizerException($"$.model.merges[{r}]: '{b}' is not in the vocabulary");
+            if (!vocab.TryGetValue(a + b, out int merged)) throw new TokenizerException($"$.model.merges[{r}]: the merge result '{a + b}' is not in the vocabulary");
             _merges.TryAdd(Key(ia, ib), (r, merged));
         }
         for (int b = 0; b < 256; b++) _byteToId[b] = vocab.TryGetValue(ByteLevel.ByteToChar[b].ToString(), out int id) ? id : -1;
         IgnoreMerges = ignoreMerges;
         UnkToken = unkToken;
         if (unkToken is not null && !vocab.TryGetValue(unkToken, out _unkId))
-            throw new TokenizerException($"model.unk_token: '{unkToken}' is not in the vocabulary");
+            throw new TokenizerException($"$.model.unk_token: '{unkToken}' is not in the vocabulary");
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
