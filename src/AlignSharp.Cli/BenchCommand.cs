@@ -14,7 +14,8 @@ internal static class BenchCommand
         {
             "gemm" => Gemm(new Options(args[1..], "bench gemm", "m", "n", "k", "threads", "repeat", "compare"), stdout),
             "ops" => OpsBench(new Options(args[1..], "bench ops", "threads", "repeat"), stdout),
-            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops)"),
+            "tokenizer" => TokenizerBench.Run(new Options(args[1..], "bench tokenizer", "mb", "input", "vocab-size", "compare"), stdout),
+            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, tokenizer)"),
         };
     }
 

@@ -57,9 +57,10 @@ internal static class TokenizerCommand
     }
 
     /// <summary>Lines of the file with their line breaks, so the tokenizer learns newline tokens.</summary>
-    internal static IEnumerable<string> ReadLinesKeepingNewlines(string path)
+    internal static IEnumerable<string> ReadLinesKeepingNewlines(string path) => SplitLinesKeepingNewlines(File.ReadAllText(path));
+
+    internal static IEnumerable<string> SplitLinesKeepingNewlines(string text)
     {
-        string text = File.ReadAllText(path);
         int start = 0;
         while (start < text.Length)
         {

@@ -42,3 +42,49 @@ public class CommandLineTests
         Assert.Contains("--m", err);
     }
 }
+
+public class TokenizerCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter(); var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Train_encode_decode_round_trip()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "alignsharp-cli-tok-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string corpus = Path.Combine(dir, "corpus.txt");
+            Assert.Equal(0, Run("tokenizer", "corpus", "--out", corpus, "--mb", "1").Code);
+            var (code, _, err) = Run("tokenizer", "train", "--input", corpus, "--vocab-size", "600", "--out", Path.Combine(dir, "tok"),
+                "--special", "<|endoftext|>", "--bos", "<s>", "--style", "llama3");
+            Assert.True(code == 0, err);
+            Assert.True(File.Exists(Path.Combine(dir, "tok", "tokenizer.json")));
+            Assert.Contains("\"bos_token\": \"<s>\"", File.ReadAllText(Path.Combine(dir, "tok", "tokenizer_config.json")));
+
+            var (_, ids, _) = Run("tokenizer", "encode", "--tokenizer", Path.Combine(dir, "tok"), "--text", "Hello, wörld! 👋");
+            var first = ids.Trim().Split(' ').Select(int.Parse).ToArray();
+            Assert.Equal(1, first[0]); // <s> is the second special token
+            var (_, text, _) = Run("tokenizer", "decode", "--tokenizer", Path.Combine(dir, "tok", "tokenizer.json"), "--ids", ids.Trim(), "--skip-special-tokens");
+            Assert.Equal("Hello, wörld! 👋", text);
+
+            File.WriteAllText(Path.Combine(dir, "lines.txt"), "one\ntwo two\n");
+            var (_, lines, _) = Run("tokenizer", "encode", "--tokenizer", Path.Combine(dir, "tok"), "--input", Path.Combine(dir, "lines.txt"), "--no-special-tokens");
+            Assert.Equal(2, lines.TrimEnd().Split('\n').Length);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Bad_tokenizer_path_is_a_clear_error()
+    {
+        var (code, _, err) = Run("tokenizer", "encode", "--tokenizer", "/nonexistent/tok", "--text", "x");
+        Assert.Equal(1, code);
+        Assert.Contains("/nonexistent/tok", err);
+    }
+}
