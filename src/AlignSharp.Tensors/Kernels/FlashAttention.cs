@@ -32,6 +32,10 @@ internal sealed unsafe class FlashAttention
     public required float Scale;
     public float[]? KeyMask;   // [B, Tk], 0 = masked
 
+    /// <summary>Positions allocated per batch row in k and v (a KV cache holds more than the Tk in use); defaults to Tk.</summary>
+    public int KvCapacity { get => _kvCapacity == 0 ? Tk : _kvCapacity; init => _kvCapacity = value; }
+    private readonly int _kvCapacity;
+
     private const int Bq = 64, Bk = 64;
 
     // Below this many query rows per head the row-wise kernels are faster than packing tiles.
@@ -97,7 +101,7 @@ internal sealed unsafe class FlashAttention
         float* sc = s.Get(3, Bq * Bk);           // scores / probabilities tile
         float* acc = s.Get(4, Bq * dp);          // unnormalised output rows
         float* stat = s.Get(5, 2 * Bq);          // m, l per row
-        float* kbase = k + (nint)b * Tk * kRow + kvh * D, vbase = v + (nint)b * Tk * kRow + kvh * D;
+        float* kbase = k + (nint)b * KvCapacity * kRow + kvh * D, vbase = v + (nint)b * KvCapacity * kRow + kvh * D;
         PackTransposed(kbase, kRow, keys, tkp, kt);
         PackRows(vbase, kRow, keys, tkp, vs, dp);
         FillMask(b, keys, tkp, madd);
@@ -177,7 +181,7 @@ internal sealed unsafe class FlashAttention
         float* gs = s.Get(9, (nint)tqp * dp);    // dO of one head
         float* dqAcc = s.Get(10, (nint)tqp * dp);
         float* delta = s.Get(11, tqp);
-        float* kbase = a.K + (nint)b * Tk * kRow + kvh * D, vbase = a.V + (nint)b * Tk * kRow + kvh * D;
+        float* kbase = a.K + (nint)b * KvCapacity * kRow + kvh * D, vbase = a.V + (nint)b * KvCapacity * kRow + kvh * D;
         PackTransposed(kbase, kRow, keys, tkp, kt);
         PackTransposed(vbase, kRow, keys, tkp, vt);
         FillMask(b, keys, tkp, madd);
@@ -235,8 +239,8 @@ internal sealed unsafe class FlashAttention
                     AddRow(dqh + (nint)t * qRow, dqAcc + (nint)t * dp, D);
             }
         }
-        float* dkb = a.DK is null ? null : a.DK + (nint)b * Tk * kRow + kvh * D;
-        float* dvb = a.DV is null ? null : a.DV + (nint)b * Tk * kRow + kvh * D;
+        float* dkb = a.DK is null ? null : a.DK + (nint)b * KvCapacity * kRow + kvh * D;
+        float* dvb = a.DV is null ? null : a.DV + (nint)b * KvCapacity * kRow + kvh * D;
         for (int j = 0; j < keys; j++)
         {
             if (dkb is not null) AddRow(dkb + (nint)j * kRow, dkAcc + (nint)j * dp, D);
@@ -529,7 +533,7 @@ internal sealed unsafe class FlashAttention
                 for (int j = 0; j < end; j++)
                 {
                     if (!KeyAllowed(b, j)) { scores[j] = float.NegativeInfinity; continue; }
-                    float s = Elementwise.Dot(qi, k.AsSpan(ko + (b * Tk + j) * kRow + kvh * D, D)) * Scale;
+                    float s = Elementwise.Dot(qi, k.AsSpan(ko + (b * KvCapacity + j) * kRow + kvh * D, D)) * Scale;
                     scores[j] = s;
                     if (s > max) max = s;
                 }
@@ -540,7 +544,7 @@ internal sealed unsafe class FlashAttention
                     if (float.IsNegativeInfinity(scores[j])) continue;
                     float p = MathF.Exp(scores[j] - max);
                     sum += p;
-                    TensorPrimitives.MultiplyAdd(v.AsSpan(vo + (b * Tk + j) * kRow + kvh * D, D), p, oi, oi);
+                    TensorPrimitives.MultiplyAdd(v.AsSpan(vo + (b * KvCapacity + j) * kRow + kvh * D, D), p, oi, oi);
                 }
                 TensorPrimitives.Multiply(oi, 1f / sum, oi);
                 lse[(b * H + h) * Tq + t] = max + MathF.Log(sum);
@@ -569,7 +573,7 @@ internal sealed unsafe class FlashAttention
                     for (int j = 0; j < end; j++)
                     {
                         if (!KeyAllowed(b, j)) continue;
-                        int kOff = (b * Tk + j) * kRow + kvh * D;
+                        int kOff = (b * KvCapacity + j) * kRow + kvh * D;
                         var kj = k.AsSpan(ko + kOff, D);
                         float p = MathF.Exp(Elementwise.Dot(qi, kj) * Scale - l);
                         if (dv is not null) TensorPrimitives.MultiplyAdd(gi, p, dv.AsSpan(dvo + kOff, D), dv.AsSpan(dvo + kOff, D));

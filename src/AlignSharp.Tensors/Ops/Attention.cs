@@ -47,4 +47,35 @@ public static partial class Ops
         });
         return y;
     }
+
+    /// <summary>
+    /// Causal attention of new queries against a KV cache, for incremental decoding (no gradient):
+    /// q [B, Tq, H, D]; <paramref name="keyCache"/>, <paramref name="valueCache"/> [B, capacity, KVH, D]
+    /// whose first <paramref name="length"/> positions are filled, the last Tq of them with this step's keys.
+    /// <paramref name="keyMask"/> [B, length] masks padded positions (left-padded batches).
+    /// </summary>
+    public static Tensor CachedAttention(Tensor q, Tensor keyCache, Tensor valueCache, int length, Tensor? keyMask = null, float? scale = null)
+    {
+        q = q.Contiguous();
+        const string op = "cached_attention";
+        if (Autograd.ShouldRecord(q, keyCache, valueCache))
+            throw new InvalidOperationException($"{op}: the KV-cache path is for inference; run it under Autograd.NoGrad() or use ScaledDotProductAttention for training");
+        if (q.Rank != 4 || keyCache.Rank != 4 || !keyCache.Shape.SequenceEqual(valueCache.Shape))
+            throw new ArgumentException($"{op}: q must be [B, T, H, D] and the caches [B, capacity, KVH, D], got [{ShapeUtil.Format(q.Shape)}], [{ShapeUtil.Format(keyCache.Shape)}], [{ShapeUtil.Format(valueCache.Shape)}]");
+        int b = q.Dim(0), tq = q.Dim(1), h = q.Dim(2), d = q.Dim(3), capacity = keyCache.Dim(1), kvh = keyCache.Dim(2);
+        if (keyCache.Dim(0) != b || keyCache.Dim(3) != d || kvh == 0 || h % kvh != 0)
+            throw new ArgumentException($"{op}: cache [{ShapeUtil.Format(keyCache.Shape)}] does not fit q [{ShapeUtil.Format(q.Shape)}] (batch and head size must match, KV heads must divide {h})");
+        if (length < tq || length > capacity)
+            throw new ArgumentException($"{op}: cache length {length} must be between the {tq} new positions and the capacity {capacity}");
+        if (keyMask is not null && (keyMask.Rank != 2 || keyMask.Dim(0) != b || keyMask.Dim(1) != length))
+            throw new ArgumentException($"{op}: key mask [{ShapeUtil.Format(keyMask.Shape)}] must be [{b}, {length}]");
+        var kernel = new FlashAttention
+        {
+            B = b, Tq = tq, Tk = length, H = h, KVH = kvh, D = d, Causal = true,
+            Scale = scale ?? 1f / MathF.Sqrt(d), KeyMask = keyMask?.ToArray(), KvCapacity = capacity,
+        };
+        var y = Tensor.Uninitialized(q.ShapeArray.ToArray());
+        kernel.Forward(q.Data, q.Offset, keyCache.Data, keyCache.Offset, valueCache.Data, valueCache.Offset, y.Data, y.Offset, new float[b * h * tq]);
+        return y;
+    }
 }
