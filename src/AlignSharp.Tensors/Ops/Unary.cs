@@ -174,3 +174,22 @@ public static partial class Ops
 
     internal static float StableSigmoid(float v) => v >= 0 ? 1f / (1f + MathF.Exp(-v)) : MathF.Exp(v) / (1f + MathF.Exp(v));
 }
+
+public static partial class Ops
+{
+    /// <summary>Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p); d/dx is the same mask.</summary>
+    public static Tensor Dropout(Tensor x, float p, Rng rng)
+    {
+        if (p < 0f || p >= 1f) throw new ArgumentOutOfRangeException(nameof(p), $"dropout: probability must be in [0, 1), got {p}");
+        x = x.Contiguous();
+        if (p == 0f) return x;
+        var mask = new float[x.Length];
+        float keep = 1f / (1f - p);
+        for (int i = 0; i < mask.Length; i++) mask[i] = rng.NextDouble() < p ? 0f : keep;
+        var y = Tensor.Uninitialized(x.ShapeArray.ToArray());
+        TensorPrimitives.Multiply(x.Span, mask, y.Span);
+        if (Autograd.ShouldRecord(x))
+            y.SetBackward("dropout", [x], () => TensorPrimitives.MultiplyAdd(y.Grad!.Span, mask, x.GradSpan(), x.GradSpan()));
+        return y;
+    }
+}

@@ -1,0 +1,190 @@
+using AlignSharp.Tensors;
+
+namespace AlignSharp.Models.Transformers;
+
+/// <summary>
+/// One decoder-only transformer for the Llama, Qwen2 and GPT-2 families (the differences are
+/// <see cref="ModelConfig"/> data): pre-norm blocks of attention and MLP with residual connections.
+/// Llama/Qwen2: RMSNorm, rotary positions (rotate-half), grouped-query attention, SwiGLU MLP.
+/// GPT-2: LayerNorm, learned positions, fused q/k/v (c_attn), tanh-GELU MLP.
+/// Parameters are kept under their Hugging Face names, all linear weights in [out, in] layout.
+/// </summary>
+public sealed class TransformerModel : IDisposable
+{
+    public ModelConfig Config { get; }
+    private readonly Dictionary<string, Tensor> _parameters;
+    private readonly RopeTable? _rope;
+
+    /// <summary>Parameters by Hugging Face name (GPT-2 Conv1D weights held transposed, as [out, in]).</summary>
+    public IReadOnlyDictionary<string, Tensor> Parameters => _parameters;
+
+    /// <summary>LoRA adapters applied on top of the (usually frozen) linear weights, or null.</summary>
+    public Lora.LoraAdapters? Adapters { get; set; }
+
+    public TransformerModel(ModelConfig config, Dictionary<string, Tensor> parameters)
+    {
+        Config = config.Validate();
+        foreach (var (name, shape) in WeightLayout.Weights(config))
+        {
+            if (!parameters.TryGetValue(name, out var t))
+                throw new ModelFormatException($"missing tensor '{name}' (expected shape [{string.Join(", ", shape)}])");
+            var expected = WeightLayout.IsConv1D(config, name) ? [shape[1], shape[0]] : shape;
+            if (!t.Shape.SequenceEqual(expected))
+                throw new ModelFormatException($"tensor '{name}' has shape [{string.Join(", ", t.Shape.ToArray())}] but the config needs [{string.Join(", ", expected)}]");
+        }
+        _parameters = parameters;
+        if (!config.LearnedPositions) _rope = new RopeTable(config.HeadDim, config.MaxPositions, config.RopeTheta, config.RopeInverseFrequencies());
+    }
+
+    /// <summary>A randomly initialised model as Hugging Face initialises one: N(0, 0.02) weights (GPT-2 residual projections scaled by 1/√(2L)), zero biases, unit norms.</summary>
+    public static TransformerModel Create(ModelConfig config, ulong seed = 0)
+    {
+        config.Validate();
+        var rng = new Rng(seed);
+        var parameters = new Dictionary<string, Tensor>();
+        foreach (var (name, shape) in WeightLayout.Weights(config))
+        {
+            var layout = WeightLayout.IsConv1D(config, name) ? new[] { shape[1], shape[0] } : shape;
+            Tensor init;
+            if (name.EndsWith(".bias")) init = Tensor.Zeros(layout);
+            else if (layout.Length == 1) init = Tensor.Ones(layout);
+            else
+            {
+                float std = 0.02f;
+                if (config.Architecture == Architecture.Gpt2 && name.EndsWith("c_proj.weight")) std /= MathF.Sqrt(2f * config.NumLayers);
+                init = Tensor.Randn(rng, std, layout);
+            }
+            parameters[name] = Tensor.Parameter(init);
+        }
+        return new TransformerModel(config, parameters);
+    }
+
+    public long ParameterCount => _parameters.Values.Sum(p => (long)p.Length);
+
+    private Tensor P(string name) => _parameters[name];
+
+    /// <summary>y = x·Wᵀ + b for the module (plus its LoRA update when an adapter targets it).</summary>
+    private Tensor Linear(string module, Tensor x)
+    {
+        _parameters.TryGetValue(module + ".bias", out var bias);
+        var y = Ops.Linear(x, P(module + ".weight"), bias);
+        return Adapters?.Apply(module, x, y) ?? y;
+    }
+
+    /// <summary>Logits [B, T, V] for token ids [B·T].</summary>
+    /// <param name="attentionMask">[B, T] (1 = token, 0 = padding), for padded training batches; with a cache, the mask of the new positions.</param>
+    /// <param name="positions">Position of each token [B·T]; default: cache length + t.</param>
+    /// <param name="cache">KV cache to read and extend (inference, under <see cref="Autograd.NoGrad"/>).</param>
+    public Tensor Forward(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null, KvCache? cache = null) =>
+        LmHead(Hidden(ids, batch, length, attentionMask, positions, cache));
+
+    /// <summary>logits = hidden·W_lmᵀ (the embedding matrix when tied).</summary>
+    public Tensor LmHead(Tensor hidden)
+    {
+        string head = Config.TieWordEmbeddings ? (Config.Architecture == Architecture.Gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight") : "lm_head.weight";
+        var logits = Ops.Linear(hidden, P(head));
+        return Adapters?.Apply("lm_head", hidden, logits) ?? logits;
+    }
+
+    /// <summary>The final hidden states [B, T, C] (after the last norm): the input of the LM head or a value head.</summary>
+    public Tensor Hidden(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null, KvCache? cache = null)
+    {
+        if (ids.Length != batch * length) throw new ArgumentException($"forward: {ids.Length} ids do not fill a [{batch}, {length}] batch");
+        if (cache is not null && (cache.Batch != batch || cache.Length + length > cache.Capacity))
+            throw new ArgumentException($"forward: the KV cache holds batch {cache.Batch} with {cache.Capacity - cache.Length} free positions; got batch {batch} with {length} new tokens");
+        if (attentionMask is not null && (attentionMask.Rank != 2 || attentionMask.Dim(0) != batch || attentionMask.Dim(1) != length))
+            throw new ArgumentException($"forward: attention mask [{string.Join(", ", attentionMask.Shape.ToArray())}] must be [{batch}, {length}]");
+        var c = Config;
+        int C = c.HiddenSize, H = c.NumHeads, KVH = c.NumKvHeads, D = c.HeadDim, offset = cache?.Length ?? 0;
+        foreach (int id in ids)
+            if ((uint)id >= (uint)c.VocabSize) throw new ArgumentOutOfRangeException(nameof(ids), $"forward: token id {id} is outside the vocabulary [0, {c.VocabSize})");
+        if (positions is null && offset + length > c.MaxPositions)
+            throw new ArgumentException($"forward: position {offset + length - 1} exceeds max_position_embeddings {c.MaxPositions}");
+
+        Tensor? keyMask = null;
+        if (cache is not null)
+        {
+            cache.MarkPositions(length, attentionMask?.ToArray());
+            keyMask = cache.MaskFor(offset + length);
+        }
+        else keyMask = attentionMask;
+
+        Tensor h;
+        bool gpt2 = c.Architecture == Architecture.Gpt2;
+        if (gpt2)
+        {
+            var pos = positions ?? Enumerable.Range(0, batch * length).Select(i => offset + i % length).ToArray();
+            h = Ops.Embedding(P("transformer.wte.weight"), ids, batch, length) + Ops.Embedding(P("transformer.wpe.weight"), pos, batch, length);
+        }
+        else h = Ops.Embedding(P("model.embed_tokens.weight"), ids, batch, length);
+
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            string p = gpt2 ? $"transformer.h.{l}." : $"model.layers.{l}.";
+            // Attention block.
+            Tensor q, k, v;
+            if (gpt2)
+            {
+                var x = Ops.LayerNorm(h, P(p + "ln_1.weight"), P(p + "ln_1.bias"), c.NormEps);
+                var qkv = Linear(p + "attn.c_attn", x);
+                q = Ops.Narrow(qkv, 2, 0, C).Reshape(batch, length, H, D);
+                k = Ops.Narrow(qkv, 2, C, C).Reshape(batch, length, KVH, D);
+                v = Ops.Narrow(qkv, 2, 2 * C, C).Reshape(batch, length, KVH, D);
+            }
+            else
+            {
+                var x = Ops.RmsNorm(h, P(p + "input_layernorm.weight"), c.NormEps);
+                q = Ops.Rope(Linear(p + "self_attn.q_proj", x).Reshape(batch, length, H, D), _rope!, offset, positions);
+                k = Ops.Rope(Linear(p + "self_attn.k_proj", x).Reshape(batch, length, KVH, D), _rope!, offset, positions);
+                v = Linear(p + "self_attn.v_proj", x).Reshape(batch, length, KVH, D);
+            }
+            Tensor attention;
+            if (cache is not null)
+            {
+                Append(cache.Keys[l], k, offset, length);
+                Append(cache.Values[l], v, offset, length);
+                attention = Ops.CachedAttention(q, cache.Keys[l], cache.Values[l], offset + length, keyMask);
+            }
+            else attention = Ops.ScaledDotProductAttention(q, k, v, keyMask);
+            attention = attention.Reshape(batch, length, H * D);
+            h = h + Linear(gpt2 ? p + "attn.c_proj" : p + "self_attn.o_proj", attention);
+
+            // MLP block.
+            if (gpt2)
+            {
+                var x = Ops.LayerNorm(h, P(p + "ln_2.weight"), P(p + "ln_2.bias"), c.NormEps);
+                h = h + Linear(p + "mlp.c_proj", Ops.Gelu(Linear(p + "mlp.c_fc", x)));
+            }
+            else
+            {
+                var x = Ops.RmsNorm(h, P(p + "post_attention_layernorm.weight"), c.NormEps);
+                h = h + Linear(p + "mlp.down_proj", Ops.SwiGlu(Linear(p + "mlp.gate_proj", x), Linear(p + "mlp.up_proj", x)));
+            }
+        }
+        if (cache is not null) cache.Length = offset + length;
+        return gpt2
+            ? Ops.LayerNorm(h, P("transformer.ln_f.weight"), P("transformer.ln_f.bias"), c.NormEps)
+            : Ops.RmsNorm(h, P("model.norm.weight"), c.NormEps);
+    }
+
+    /// <summary>Copies new keys or values [B, T, KVH, D] into the cache at positions [offset, offset + T).</summary>
+    private static void Append(Tensor cache, Tensor values, int offset, int length)
+    {
+        values = values.Contiguous();
+        int batch = values.Dim(0), row = values.Dim(2) * values.Dim(3), capacity = cache.Dim(1);
+        var src = values.Span; var dst = cache.Span;
+        for (int b = 0; b < batch; b++)
+            src.Slice(b * length * row, length * row).CopyTo(dst.Slice((b * capacity + offset) * row, length * row));
+    }
+
+    /// <summary>Freezes (or unfreezes) every base weight.</summary>
+    public void SetTrainable(bool trainable)
+    {
+        foreach (var p in _parameters.Values) p.RequiresGrad = trainable;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _parameters.Values) p.Dispose();
+    }
+}
