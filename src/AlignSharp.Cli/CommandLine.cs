@@ -19,6 +19,7 @@ internal static class CommandLine
                                  --compare, time @huggingface/tokenizers and tiktoken under node
           tokenizer train --input FILE --vocab-size N --out DIR [--special TOKEN ...]
                           [--style llama3|qwen2|gpt2] [--bos TOKEN] [--eos TOKEN] [--min-frequency F]
+                          [--chat-template FILE|NAME]
                                  train a byte-level BPE; writes tokenizer.json + tokenizer_config.json
           tokenizer encode --tokenizer PATH (--text TEXT | --input FILE) [--no-special-tokens]
                                  print token ids, one line per input line
@@ -26,6 +27,11 @@ internal static class CommandLine
                                  print the decoded text exactly (no newline added)
           tokenizer corpus --out FILE [--mb N] [--seed S]
                                  write a synthetic mixed-script text corpus
+          chat render (--tokenizer DIR | --template FILE|NAME) --messages FILE.json [--add-generation-prompt]
+                                 print the conversation rendered by the chat template, exactly
+                                 (NAME: a built-in template, e.g. chatml, llama3, mistral, zephyr)
+          chat encode --tokenizer DIR [--template FILE|NAME] --messages FILE.json [--add-generation-prompt]
+                                 print the token ids, then the assistant-token mask (1 = assistant)
           --help                 show this text
 
         Environment: ALIGNSHARP_THREADS sets the default worker thread count.
@@ -46,6 +52,8 @@ internal static class CommandLine
                     return BenchCommand.Run(args[1..], stdout);
                 case "tokenizer":
                     return TokenizerCommand.Run(args[1..], stdout);
+                case "chat":
+                    return ChatCommand.Run(args[1..], stdout);
                 default:
                     stderr.WriteLine($"alignsharp: unknown command '{args[0]}' (run `alignsharp --help` for the list)");
                     return 2;
@@ -56,7 +64,8 @@ internal static class CommandLine
             stderr.WriteLine($"alignsharp: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is AlignSharp.Models.Tokenizers.TokenizerException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is AlignSharp.Models.Tokenizers.TokenizerException or AlignSharp.Models.ChatTemplates.TemplateException
+                                       or AlignSharp.Models.Transformers.ModelFormatException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"alignsharp: {e.Message}");
             return 1;

@@ -13,7 +13,7 @@ internal static class TokenizerCommand
         var rest = args[1..];
         switch (args[0])
         {
-            case "train": return Train(new Options(rest, "tokenizer train", ["input", "vocab-size", "out", "special", "style", "bos", "eos", "min-frequency"], []), stdout);
+            case "train": return Train(new Options(rest, "tokenizer train", ["input", "vocab-size", "out", "special", "style", "bos", "eos", "min-frequency", "chat-template"], []), stdout);
             case "encode": return Encode(new Options(rest, "tokenizer encode", ["tokenizer", "text", "input"], ["no-special-tokens"]), stdout);
             case "decode": return Decode(new Options(rest, "tokenizer decode", ["tokenizer", "ids"], ["skip-special-tokens"]), stdout);
             case "corpus":
@@ -51,7 +51,14 @@ internal static class TokenizerCommand
         var tokenizer = BpeTrainer.Train(lines, new BpeTrainerOptions(vocabSize, specials, o.Int("min-frequency", 2), style, bos),
             Progress.Bar("training BPE", stdout));
         tokenizer.Save(outDir);
-        new TokenizerConfig { BosToken = bos, EosToken = eos, ModelMaxLength = 131072 }.Save(outDir, tokenizer);
+        string? chatTemplate = o.Value("chat-template") switch
+        {
+            null => null,
+            var t when File.Exists(t) => File.ReadAllText(t),
+            var t when AlignSharp.Models.ChatTemplates.BuiltInTemplates.Names.Contains(t, StringComparer.OrdinalIgnoreCase) => AlignSharp.Models.ChatTemplates.BuiltInTemplates.GetSource(t),
+            var t => throw new UsageException($"{cmd}: --chat-template {t}: no such file, and not a built-in template ({string.Join(", ", AlignSharp.Models.ChatTemplates.BuiltInTemplates.Names)})"),
+        };
+        new TokenizerConfig { BosToken = bos, EosToken = eos, ModelMaxLength = 131072, ChatTemplate = chatTemplate }.Save(outDir, tokenizer);
         stdout.WriteLine($"trained {tokenizer.VocabSize} tokens ({tokenizer.Model.Merges.Count} merges) on {new FileInfo(input).Length / 1e6:F1} MB in {sw.Elapsed.TotalSeconds:F1} s → {outDir}");
         return 0;
     }

@@ -88,3 +88,46 @@ public class TokenizerCommandTests
         Assert.Contains("/nonexistent/tok", err);
     }
 }
+
+public class ChatCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter(); var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Render_prints_exact_text_without_trailing_newline()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"alignsharp-msgs-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, """[{"role": "user", "content": "Hi ✨"}, {"role": "assistant", "content": "Hello!"}]""");
+        try
+        {
+            var (code, output, err) = Run("chat", "render", "--template", "chatml", "--messages", file);
+            Assert.True(code == 0, err);
+            Assert.Equal("<|im_start|>user\nHi ✨<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n", output);
+            (code, output, _) = Run("chat", "render", "--template", "chatml", "--messages", file, "--add-generation-prompt");
+            Assert.EndsWith("<|im_start|>assistant\n", output);
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
+    public void Template_errors_name_line_and_column()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"alignsharp-tpl-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "bad.jinja"), "{% for m in messages %}\n{{ m.content }}\n{% endif %}");
+            File.WriteAllText(Path.Combine(dir, "m.json"), "[]");
+            var (code, _, err) = Run("chat", "render", "--template", Path.Combine(dir, "bad.jinja"), "--messages", Path.Combine(dir, "m.json"));
+            Assert.Equal(1, code);
+            Assert.Contains("bad.jinja", err);
+            Assert.Contains(":3:", err);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using System.Text.Json;
+using AlignSharp.Models.ChatTemplates;
+using AlignSharp.Models.Tokenizers;
+
+namespace AlignSharp.Cli;
+
+/// <summary>`alignsharp chat render|encode`: apply a chat template as transformers' apply_chat_template does.</summary>
+internal static class ChatCommand
+{
+    public static int Run(string[] args, TextWriter stdout)
+    {
+        if (args.Length == 0) throw new UsageException("chat: name a subcommand (render, encode)");
+        var o = new Options(args[1..], $"chat {args[0]}", ["tokenizer", "template", "messages"], ["add-generation-prompt"]);
+        string cmd = $"chat {args[0]}";
+        var (template, options) = Template(o, cmd);
+        var (messages, tools) = Messages(o.Required("messages", cmd), cmd);
+        options = options with { AddGenerationPrompt = o.Flag("add-generation-prompt"), Tools = tools };
+        switch (args[0])
+        {
+            case "render":
+                stdout.Write(template.Render(messages, options).Text);
+                return 0;
+            case "encode":
+            {
+                string dir = o.Value("tokenizer") ?? throw new UsageException($"{cmd}: --tokenizer is required to tokenize");
+                var encoding = ChatEncoder.Encode(Tokenizer.Load(dir), template, messages, options);
+                stdout.WriteLine(string.Join(' ', encoding.Ids));
+                stdout.WriteLine(string.Join(' ', encoding.AssistantMask.Select(m => m ? 1 : 0)));
+                return 0;
+            }
+            default: throw new UsageException($"chat: unknown subcommand '{args[0]}' (known: render, encode)");
+        }
+    }
+
+    /// <summary>--template (a file or a built-in name) wins over the tokenizer folder's own chat_template.</summary>
+    private static (ChatTemplate, ChatTemplateOptions) Template(Options o, string cmd)
+    {
+        string? folder = o.Value("tokenizer"), template = o.Value("template");
+        if (folder is not null && File.Exists(folder)) folder = Path.GetDirectoryName(Path.GetFullPath(folder))!;
+        var options = folder is not null ? ChatEncoder.OptionsFromFolder(folder) : new ChatTemplateOptions();
+        if (template is not null)
+        {
+            if (File.Exists(template)) return (ChatTemplate.Parse(File.ReadAllText(template), template), options);
+            if (BuiltInTemplates.Names.Contains(template, StringComparer.OrdinalIgnoreCase)) return (BuiltInTemplates.Get(template), options);
+            throw new UsageException($"{cmd}: --template {template}: no such file, and not a built-in template ({string.Join(", ", BuiltInTemplates.Names)})");
+        }
+        if (folder is null) throw new UsageException($"{cmd}: give --tokenizer DIR (its tokenizer_config.json chat_template) or --template FILE|NAME");
+        return (ChatEncoder.FromFolder(folder)
+            ?? throw new UsageException($"{cmd}: {folder}/tokenizer_config.json has no chat_template; pass --template FILE or a built-in name ({string.Join(", ", BuiltInTemplates.Names)})"), options);
+    }
+
+    /// <summary>The messages file: a JSON array of messages, or an object with "messages" (and optional "tools").</summary>
+    private static (JsonElement Messages, JsonElement? Tools) Messages(string path, string cmd)
+    {
+        if (!File.Exists(path)) throw new UsageException($"{cmd}: --messages {path}: file not found");
+        JsonElement root;
+        try { root = JsonDocument.Parse(File.ReadAllText(path, Encoding.UTF8)).RootElement; }
+        catch (JsonException e) { throw new UsageException($"{cmd}: {path}: not valid JSON at line {e.LineNumber + 1}: {e.Message}"); }
+        if (root.ValueKind == JsonValueKind.Array) return (root, null);
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Array)
+            return (m, root.TryGetProperty("tools", out var t) ? t : null);
+        throw new UsageException($"{cmd}: {path}: expected a JSON array of messages or {{\"messages\": [...], \"tools\": [...]}}");
+    }
+}
