@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+using AlignSharp.Models.Tokenizers;
+using AlignSharp.Models.Transformers;
+using AlignSharp.Tensors;
+
+namespace AlignSharp.Models.Generation;
+
+/// <summary>
+/// KV-cached decoding for one model: prompts of different lengths are left-padded into one batch, prefilled
+/// in one forward pass, then extended one token per step for every sequence at once (the rollout engine of
+/// online alignment). Returns tokens, text and each token's log-probability under the model (temperature 1,
+/// before any filtering).
+/// </summary>
+public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = null)
+{
+    public TransformerModel Model { get; } = model;
+    public Tokenizer? Tokenizer { get; } = tokenizer;
+
+    /// <summary>Generates a continuation for each prompt (token ids).</summary>
+    public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, CancellationToken cancellationToken = default)
+    {
+        var results = new List<GenerationResult>();
+        foreach (var r in Run(prompts, options, null, cancellationToken)) results.Add(r);
+        return results;
+    }
+
+    /// <summary>Generates from one text prompt.</summary>
+    public GenerationResult Generate(string prompt, GenerationOptions options, bool addSpecialTokens = true)
+    {
+        var t = Tokenizer ?? throw new InvalidOperationException("generate: a text prompt needs a tokenizer");
+        return Generate([t.Encode(prompt, addSpecialTokens)], options)[0];
+    }
+
+    /// <summary>Streams the text of one continuation as it is generated (whole characters only).</summary>
+    public async IAsyncEnumerable<string> StreamAsync(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                string sent = "";
+                Run([prompt], options, (tokens, _) =>
+                {
+                    string text = Decode(tokens);
+                    // Hold back an incomplete UTF-8 character (decoded as U+FFFD) until its last byte arrives.
+                    if (text.Length > sent.Length && text.StartsWith(sent, StringComparison.Ordinal) && !text.EndsWith('\uFFFD'))
+                    {
+                        channel.Writer.TryWrite(text[sent.Length..]);
+                        sent = text;
+                    }
+                }, cancellationToken).ToList();
+                channel.Writer.Complete();
+            }
+            catch (Exception e) { channel.Writer.Complete(e); }
+        }, cancellationToken);
+        await foreach (var piece in channel.Reader.ReadAllAsync(cancellationToken)) yield return piece;
+        await producer;
+    }
+
+    private string Decode(IReadOnlyList<int> tokens) => Tokenizer?.Decode(tokens.ToArray(), skipSpecialTokens: true) ?? "";
+
+    private IEnumerable<GenerationResult> Run(IReadOnlyList<int[]> prompts, GenerationOptions options, Action<List<int>, int>? onToken, CancellationToken ct)
+    {
+        options.Validate();
+        var config = Model.Config;
+        int batch = prompts.Count;
+        if (batch == 0) return [];
+        if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("generate: every prompt needs at least one token");
+        int promptLength = prompts.Max(p => p.Length);
+        int capacity = Math.Min(config.MaxPositions, promptLength + options.MaxNewTokens);
+        if (promptLength >= config.MaxPositions)
+            throw new ArgumentException($"generate: a prompt of {promptLength} tokens leaves no room within max_position_embeddings {config.MaxPositions}");
+        var stopIds = new HashSet<int>(options.StopTokenIds ?? config.EosTokenIds);
+
+        // Left-pad: row b's prompt ends at the last column; positions count its real tokens only.
+        var ids = new int[batch * promptLength];
+        var mask = new float[batch * promptLength];
+        var positions = new int[batch * promptLength];
+        var next = new int[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            int pad = promptLength - prompts[b].Length;
+            for (int t = 0; t < promptLength; t++)
+            {
+                bool real = t >= pad;
+                ids[b * promptLength + t] = real ? prompts[b][t - pad] : prompts[b][0];
+                mask[b * promptLength + t] = real ? 1f : 0f;
+                positions[b * promptLength + t] = real ? t - pad : 0;
+            }
+            next[b] = prompts[b].Length;
+        }
+
+        var generated = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
+        var logProbs = Enumerable.Range(0, batch).Select(_ => new List<float>()).ToArray();
+        var finish = new string?[batch];
+        var samplers = Enumerable.Range(0, batch).Select(b => new Sampler(options with { Seed = options.Seed + (ulong)b * 0x9E3779B97F4A7C15UL })).ToArray();
+        var texts = new string?[batch];
+        using var cache = new KvCache(config, batch, capacity);
+        using var noGrad = Autograd.NoGrad();
+        bool adaptersTraining = Model.Adapters?.Training ?? false;
+        if (Model.Adapters is { } adapters) adapters.Training = false;
+        try
+        {
+            int[] stepIds = ids, stepPositions = positions;
+            float[]? stepMask = mask;
+            int stepLength = promptLength;
+            var logits = new float[config.VocabSize];
+            for (int step = 0; step < options.MaxNewTokens && cache.Length + stepLength <= capacity; step++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using (var scope = new TensorScope())
+                {
+                    var maskTensor = stepMask is null ? null : Tensor.FromArray(stepMask, batch, stepLength);
+                    var hidden = Model.Hidden(stepIds, batch, stepLength, maskTensor, stepPositions, cache);
+                    // Only the last position of each row is needed: take it before the LM head.
+                    var last = Ops.Narrow(hidden, 1, stepLength - 1, 1);
+                    var rowLogits = Model.LmHead(last).Span;
+                    for (int b = 0; b < batch; b++)
+                    {
+                        if (finish[b] is not null) continue;
+                        rowLogits.Slice(b * config.VocabSize, config.VocabSize).CopyTo(logits);
+                        float lse = Tensors.Kernels.SoftmaxKernel.LogSumExp(logits);
+                        int token = samplers[b].Next(logits, prompts[b].Concat(generated[b]));
+                        generated[b].Add(token);
+                        logProbs[b].Add(rowLogits[b * config.VocabSize + token] - lse);
+                        onToken?.Invoke(generated[b], b);
+                        if (stopIds.Contains(token)) finish[b] = "stop";
+                        else if (options.StopStrings.Count > 0 && Tokenizer is not null)
+                        {
+                            string text = Decode(generated[b]);
+                            foreach (var stop in options.StopStrings)
+                            {
+                                int at = text.IndexOf(stop, StringComparison.Ordinal);
+                                if (at >= 0) { finish[b] = "stop"; texts[b] = text[..at]; break; }
+                            }
+                        }
+                    }
+                }
+                if (finish.All(f => f is not null)) break;
+                stepIds = new int[batch]; stepPositions = new int[batch]; stepMask = null; stepLength = 1;
+                for (int b = 0; b < batch; b++)
+                {
+                    stepIds[b] = generated[b].Count > 0 ? generated[b][^1] : prompts[b][^1];
+                    stepPositions[b] = next[b]++;
+                }
+            }
+        }
+        finally
+        {
+            if (Model.Adapters is { } a) a.Training = adaptersTraining;
+        }
+        return Enumerable.Range(0, batch).Select(b => new GenerationResult(
+            generated[b].ToArray(), texts[b] ?? Decode(generated[b]), logProbs[b].ToArray(), finish[b] ?? "length")).ToList();
+    }
+}

@@ -1,0 +1,69 @@
+using AlignSharp.Tensors;
+
+namespace AlignSharp.Models.Generation;
+
+/// <summary>
+/// Picks the next token from one row of logits: repetition penalty, then (unless greedy) temperature, top-k,
+/// top-p and min-p — the order of Hugging Face's logits processors and warpers — then a seeded draw.
+/// </summary>
+internal sealed class Sampler(GenerationOptions options)
+{
+    private readonly Rng _rng = new(options.Seed);
+
+    public int Next(Span<float> logits, IEnumerable<int> history)
+    {
+        if (options.RepetitionPenalty != 1f)
+            foreach (int id in history.Distinct())
+                logits[id] = logits[id] < 0 ? logits[id] * options.RepetitionPenalty : logits[id] / options.RepetitionPenalty;
+        if (options.Temperature == 0f) return ArgMax(logits);
+
+        int v = logits.Length;
+        var probs = new float[v];
+        float inv = 1f / options.Temperature;
+        for (int i = 0; i < v; i++) probs[i] = logits[i] * inv;
+        var order = Enumerable.Range(0, v).ToArray();
+        Array.Sort(order, (a, b) => probs[b].CompareTo(probs[a]) is var c && c != 0 ? c : a.CompareTo(b));
+        int keep = v;
+        if (options.TopK > 0) keep = Math.Min(keep, options.TopK);
+
+        // Softmax over the kept candidates (sorted, so the max is first).
+        float max = probs[order[0]];
+        var p = new double[keep];
+        double sum = 0;
+        for (int i = 0; i < keep; i++) sum += p[i] = Math.Exp(probs[order[i]] - max);
+        for (int i = 0; i < keep; i++) p[i] /= sum;
+        if (options.TopP < 1f)
+        {
+            // Keep the smallest prefix reaching top_p (at least one token).
+            double cumulative = 0;
+            for (int i = 0; i < keep; i++)
+            {
+                cumulative += p[i];
+                if (cumulative >= options.TopP) { keep = i + 1; break; }
+            }
+        }
+        if (options.MinP > 0f)
+        {
+            double threshold = options.MinP * p[0];
+            int k = 1;
+            while (k < keep && p[k] >= threshold) k++;
+            keep = k;
+        }
+        double total = 0;
+        for (int i = 0; i < keep; i++) total += p[i];
+        double r = _rng.NextDouble() * total;
+        for (int i = 0; i < keep; i++)
+        {
+            r -= p[i];
+            if (r < 0) return order[i];
+        }
+        return order[keep - 1];
+    }
+
+    internal static int ArgMax(ReadOnlySpan<float> x)
+    {
+        int best = 0;
+        for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+}
