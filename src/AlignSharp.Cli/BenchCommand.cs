@@ -14,8 +14,9 @@ internal static class BenchCommand
         {
             "gemm" => Gemm(new Options(args[1..], "bench gemm", "m", "n", "k", "threads", "repeat", "compare"), stdout),
             "ops" => OpsBench(new Options(args[1..], "bench ops", "threads", "repeat"), stdout),
+            "decode" => DecodeBench(new Options(args[1..], "bench decode", "batch", "new-tokens", "threads"), stdout),
             "tokenizer" => TokenizerBench.Run(new Options(args[1..], "bench tokenizer", "mb", "input", "vocab-size", "compare"), stdout),
-            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, tokenizer)"),
+            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, decode, tokenizer)"),
         };
     }
 
@@ -54,6 +55,30 @@ internal static class BenchCommand
             }
             stdout.WriteLine($"gemm {m}x{n}x{k}: {gflops:F1} GFLOP/s");
         }
+        return 0;
+    }
+
+    /// <summary>
+    /// Greedy decoding of the bench-decode Llama (dim 384, hidden 1024, 6 layers, 6 heads, vocab 8192; random
+    /// weights) from a one-token prompt, with the KV cache, as llama2.c's run.c measures it.
+    /// </summary>
+    private static int DecodeBench(Options o, TextWriter stdout)
+    {
+        int batch = o.Int("batch", 1), newTokens = o.Int("new-tokens", 256);
+        WorkerPool.SetDefaultThreads(o.Int("threads", WorkerPool.Default.Threads));
+        var config = AlignSharp.Models.Transformers.ModelPresets.Get("bench-decode", AlignSharp.Models.Transformers.Architecture.Llama);
+        using var model = AlignSharp.Models.Transformers.TransformerModel.Create(config, seed: 1);
+        var generator = new AlignSharp.Models.Generation.Generator(model);
+        var prompts = Enumerable.Range(0, batch).Select(b => new[] { 1 + b }).ToArray();
+        var options = new AlignSharp.Models.Generation.GenerationOptions { MaxNewTokens = newTokens, Temperature = 0, StopTokenIds = [] };
+        generator.Generate(prompts, options with { MaxNewTokens = 16 }); // warm-up
+        var sw = Stopwatch.StartNew();
+        var results = generator.Generate(prompts, options);
+        double seconds = sw.Elapsed.TotalSeconds;
+        int generated = results.Sum(r => r.Tokens.Length);
+        stdout.WriteLine($"model: Llama {model.ParameterCount / 1e6:F1}M parameters, batch {batch}, {newTokens} new tokens each, {WorkerPool.Default.Threads} threads");
+        stdout.WriteLine($"time: {seconds:F2} s for {generated} tokens");
+        stdout.WriteLine($"decode: {generated / seconds:F1} tokens/s");
         return 0;
     }
 

@@ -32,6 +32,19 @@ internal static class CommandLine
                                  (NAME: a built-in template, e.g. chatml, llama3, mistral, zephyr)
           chat encode --tokenizer DIR [--template FILE|NAME] --messages FILE.json [--add-generation-prompt]
                                  print the token ids, then the assistant-token mask (1 = assistant)
+          model init --arch llama|qwen2|gpt2 (--preset NAME | --config FILE) --out DIR [--seed S]
+                     [--tokenizer DIR] [--dtype f32|bf16|f16]
+                                 write a randomly initialised Hugging Face model folder
+                                 (presets: tiny, small, bench-decode, bench-small)
+          model info DIR [--weights]
+                                 architecture, parameter count, dtype, context length
+          generate --model DIR (--prompt TEXT | --prompt-ids "1 2 3") [--chat] [--max-new-tokens N]
+                   [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--repetition-penalty R]
+                   [--seed S] [--stop TEXT ...] [--print-ids]
+                                 continue a prompt (KV-cached); defaults from generation_config.json
+                                 (greedy unless do_sample); --print-ids ends with the generated ids
+          bench decode [--batch B] [--new-tokens N] [--threads T]
+                                 greedy decoding speed of the bench-decode Llama; last line tokens/s
           --help                 show this text
 
         Environment: ALIGNSHARP_THREADS sets the default worker thread count.
@@ -54,6 +67,10 @@ internal static class CommandLine
                     return TokenizerCommand.Run(args[1..], stdout);
                 case "chat":
                     return ChatCommand.Run(args[1..], stdout);
+                case "model":
+                    return ModelCommand.Run(args[1..], stdout);
+                case "generate":
+                    return GenerateCommand.Run(args[1..], stdout);
                 default:
                     stderr.WriteLine($"alignsharp: unknown command '{args[0]}' (run `alignsharp --help` for the list)");
                     return 2;
@@ -65,6 +82,7 @@ internal static class CommandLine
             return 2;
         }
         catch (Exception e) when (e is AlignSharp.Models.Tokenizers.TokenizerException or AlignSharp.Models.ChatTemplates.TemplateException
+                                       or AlignSharp.Models.Checkpoints.SafetensorsException
                                        or AlignSharp.Models.Transformers.ModelFormatException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"alignsharp: {e.Message}");

@@ -188,6 +188,21 @@ public sealed partial class Tensor : IDisposable
         return view;
     }
 
+    /// <summary>
+    /// A leaf that shares rows [start, start+count) of axis 0 with this tensor but records no history: used to lay
+    /// several parameters out in one buffer (so a fused kernel can read them as one matrix) while each stays a
+    /// parameter of its own with its own gradient.
+    /// </summary>
+    public Tensor LeafRows(int start, int count)
+    {
+        if (IsTransposedView || Rank == 0 || start < 0 || count < 0 || start + count > _shape[0])
+            throw new ArgumentOutOfRangeException(nameof(start), $"LeafRows: rows [{start}, {start + count}) are outside axis 0 of [{ShapeUtil.Format(_shape)}]");
+        int row = _shape[0] == 0 ? 0 : Length / _shape[0];
+        var shape = (int[])_shape.Clone();
+        shape[0] = count;
+        return new Tensor(Data, Offset + start * row, shape, ownsBuffer: false) { RequiresGrad = RequiresGrad };
+    }
+
     /// <summary>Row <paramref name="index"/> of axis 0, with that axis removed.</summary>
     public Tensor Select(int index)
     {

@@ -14,6 +14,10 @@ public sealed class TransformerModel : IDisposable
     public ModelConfig Config { get; }
     private readonly Dictionary<string, Tensor> _parameters;
     private readonly RopeTable? _rope;
+    // Per layer, q/k/v and gate/up weights laid out as one matrix each (their parameters are row views of it),
+    // so inference reads each group in one matrix-vector product.
+    private readonly List<Tensor> _fusedBuffers = new();
+    private readonly Dictionary<string, (Tensor Weight, Tensor? Bias, int[] Sizes)> _fused = new();
 
     /// <summary>Parameters by Hugging Face name (GPT-2 Conv1D weights held transposed, as [out, in]).</summary>
     public IReadOnlyDictionary<string, Tensor> Parameters => _parameters;
@@ -33,7 +37,61 @@ public sealed class TransformerModel : IDisposable
                 throw new ModelFormatException($"tensor '{name}' has shape [{string.Join(", ", t.Shape.ToArray())}] but the config needs [{string.Join(", ", expected)}]");
         }
         _parameters = parameters;
-        if (!config.LearnedPositions) _rope = new RopeTable(config.HeadDim, config.MaxPositions, config.RopeTheta, config.RopeInverseFrequencies());
+        if (!config.LearnedPositions)
+        {
+            _rope = new RopeTable(config.HeadDim, config.MaxPositions, config.RopeTheta, config.RopeInverseFrequencies());
+            for (int l = 0; l < config.NumLayers; l++)
+            {
+                string p = $"model.layers.{l}.";
+                Fuse(p + "qkv", p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj");
+                Fuse(p + "gate_up", p + "mlp.gate_proj", p + "mlp.up_proj");
+            }
+        }
+    }
+
+    /// <summary>Moves the weights (and biases, when every module has one) of <paramref name="modules"/> into one buffer.</summary>
+    private void Fuse(string key, params string[] modules)
+    {
+        Tensor Concat(string suffix)
+        {
+            var parts = modules.Select(m => _parameters[m + suffix]).ToArray();
+            int rows = parts.Sum(t => t.Dim(0));
+            var shape = parts[0].ShapeArray.ToArray();
+            shape[0] = rows;
+            var fused = Tensor.Parameter(Tensor.Zeros(shape));
+            fused.RequiresGrad = false;
+            int at = 0;
+            for (int i = 0; i < parts.Length; i++)
+            {
+                var view = fused.LeafRows(at, parts[i].Dim(0));
+                parts[i].Span.CopyTo(view.Span);
+                view.RequiresGrad = parts[i].RequiresGrad;
+                parts[i].Dispose();
+                _parameters[modules[i] + suffix] = view;
+                at += parts[i].Dim(0);
+            }
+            _fusedBuffers.Add(fused);
+            return fused;
+        }
+        var sizes = modules.Select(m => _parameters[m + ".weight"].Dim(0)).ToArray();
+        var weight = Concat(".weight");
+        Tensor? bias = modules.All(m => _parameters.ContainsKey(m + ".bias")) ? Concat(".bias") : null;
+        if (bias is null && modules.Any(m => _parameters.ContainsKey(m + ".bias"))) return; // mixed biases: no fused path
+        _fused[key] = (weight, bias, sizes);
+    }
+
+    /// <summary>
+    /// The outputs of a fused module group: one product with the fused matrix under NoGrad without adapters,
+    /// otherwise one product per module (so gradients and LoRA updates reach each parameter).
+    /// </summary>
+    private Tensor[] Group(string key, Tensor x, params string[] modules)
+    {
+        if (Autograd.IsEnabled || Adapters is not null || !_fused.TryGetValue(key, out var f))
+            return modules.Select(m => Linear(m, x)).ToArray();
+        var y = Ops.Linear(x, f.Weight, f.Bias);
+        var outputs = new Tensor[modules.Length];
+        for (int i = 0, at = 0; i < modules.Length; at += f.Sizes[i], i++) outputs[i] = Ops.Narrow(y, -1, at, f.Sizes[i]);
+        return outputs;
     }
 
     /// <summary>A randomly initialised model as Hugging Face initialises one: N(0, 0.02) weights (GPT-2 residual projections scaled by 1/√(2L)), zero biases, unit norms.</summary>
@@ -134,9 +192,10 @@ public sealed class TransformerModel : IDisposable
             else
             {
                 var x = Ops.RmsNorm(h, P(p + "input_layernorm.weight"), c.NormEps);
-                q = Ops.Rope(Linear(p + "self_attn.q_proj", x).Reshape(batch, length, H, D), _rope!, offset, positions);
-                k = Ops.Rope(Linear(p + "self_attn.k_proj", x).Reshape(batch, length, KVH, D), _rope!, offset, positions);
-                v = Linear(p + "self_attn.v_proj", x).Reshape(batch, length, KVH, D);
+                var qkv = Group(p + "qkv", x, p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj");
+                q = Ops.Rope(qkv[0].Reshape(batch, length, H, D), _rope!, offset, positions);
+                k = Ops.Rope(qkv[1].Reshape(batch, length, KVH, D), _rope!, offset, positions);
+                v = qkv[2].Reshape(batch, length, KVH, D);
             }
             Tensor attention;
             if (cache is not null)
@@ -158,7 +217,8 @@ public sealed class TransformerModel : IDisposable
             else
             {
                 var x = Ops.RmsNorm(h, P(p + "post_attention_layernorm.weight"), c.NormEps);
-                h = h + Linear(p + "mlp.down_proj", Ops.SwiGlu(Linear(p + "mlp.gate_proj", x), Linear(p + "mlp.up_proj", x)));
+                var gateUp = Group(p + "gate_up", x, p + "mlp.gate_proj", p + "mlp.up_proj");
+                h = h + Linear(p + "mlp.down_proj", Ops.SwiGlu(gateUp[0], gateUp[1]));
             }
         }
         if (cache is not null) cache.Length = offset + length;
@@ -186,5 +246,6 @@ public sealed class TransformerModel : IDisposable
     public void Dispose()
     {
         foreach (var p in _parameters.Values) p.Dispose();
+        foreach (var f in _fusedBuffers) f.Dispose();
     }
 }

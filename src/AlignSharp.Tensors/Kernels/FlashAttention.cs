@@ -538,18 +538,46 @@ internal sealed unsafe class FlashAttention
                     if (s > max) max = s;
                 }
                 if (float.IsNegativeInfinity(max)) { lse[(b * H + h) * Tq + t] = float.NegativeInfinity; continue; }
-                float sum = 0f;
-                for (int j = 0; j < end; j++)
-                {
-                    if (float.IsNegativeInfinity(scores[j])) continue;
-                    float p = MathF.Exp(scores[j] - max);
-                    sum += p;
-                    TensorPrimitives.MultiplyAdd(v.AsSpan(vo + (b * KvCapacity + j) * kRow + kvh * D, D), p, oi, oi);
-                }
+                float sum = AccumulateValues(scores, end, max, v, vo + b * KvCapacity * kRow + kvh * D, kRow, oi);
                 TensorPrimitives.Multiply(oi, 1f / sum, oi);
                 lse[(b * H + h) * Tq + t] = max + MathF.Log(sum);
             }
         });
+    }
+
+    /// <summary>
+    /// o += Σⱼ e^(sⱼ − max)·V_j over the keys before <paramref name="end"/> (masked keys have sⱼ = −∞); returns Σⱼ e^(sⱼ − max).
+    /// With AVX-512 and D a multiple of 16 the output row stays in vector accumulators (the decode hot loop).
+    /// </summary>
+    private float AccumulateValues(float[] scores, int end, float max, float[] v, int first, int stride, Span<float> o)
+    {
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && D % 16 == 0 && D <= 256)
+        {
+            int n = D / 16;
+            Span<Vector512<float>> acc = stackalloc Vector512<float>[n];
+            acc.Clear();
+            ref float vr = ref MemoryMarshal.GetArrayDataReference(v);
+            for (int j = 0; j < end; j++)
+            {
+                if (float.IsNegativeInfinity(scores[j])) continue;
+                float p = MathF.Exp(scores[j] - max);
+                sum += p;
+                var pv = Vector512.Create(p);
+                nuint row = (nuint)(first + j * stride);
+                for (int u = 0; u < n; u++) acc[u] = Vector512.FusedMultiplyAdd(pv, Vector512.LoadUnsafe(ref vr, row + (nuint)(u * 16)), acc[u]);
+            }
+            for (int u = 0; u < n; u++) acc[u].CopyTo(o.Slice(u * 16, 16));
+            return sum;
+        }
+        for (int j = 0; j < end; j++)
+        {
+            if (float.IsNegativeInfinity(scores[j])) continue;
+            float p = MathF.Exp(scores[j] - max);
+            sum += p;
+            TensorPrimitives.MultiplyAdd(v.AsSpan(first + j * stride, D), p, o, o);
+        }
+        return sum;
     }
 
     private void BackwardRows(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] o, int oo, float[] lse, float[] dout, int go,

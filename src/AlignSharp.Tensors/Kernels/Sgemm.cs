@@ -67,7 +67,10 @@ public static unsafe class Sgemm
         if (transA ? (k > 1 && lda < m) : (m > 1 && lda < k)) throw new ArgumentOutOfRangeException(nameof(lda), $"lda {lda} too small");
         if (transB ? (n > 1 && ldb < k) : (k > 1 && ldb < n)) throw new ArgumentOutOfRangeException(nameof(ldb), $"ldb {ldb} too small");
 
-        int threads = pool is null || (long)m * n * k < ParallelThreshold ? 1 : pool.Threads;
+        // A matrix-vector product is bound by memory bandwidth, which a second thread raises, so it goes
+        // parallel at a much smaller size than a compute-bound GEMM (decoding runs on such products).
+        long work = (long)m * n * k;
+        int threads = pool is null || work < ((m == 1 || n == 1) ? GemvParallelThreshold : ParallelThreshold) ? 1 : pool.Threads;
 
         if (m == 1)
         {
@@ -99,8 +102,9 @@ public static unsafe class Sgemm
             for (int p = 0; p < k; p++) xs[p] = x[(nint)p * incx];
             x = xs;
         }
-        // Work in fixed chunks of the output so the split is independent of the thread count.
-        const int Chunk = 256;
+        // Work in fixed chunks of the output so the split is independent of the thread count. The axpy form
+        // keeps 256 columns in registers; the dot form takes narrower chunks so small outputs still balance.
+        int Chunk = rowsAlongK ? 256 : 64;
         int chunks = (len + Chunk - 1) / Chunk;
         if (pool is null || chunks == 1)
         {
@@ -558,6 +562,7 @@ public static unsafe class Sgemm
     }
 
     private const int MaxTile = 16 * 64;
+    private const long GemvParallelThreshold = 1 << 16;
 
     // ---------------------------------------------------------------------------------------------
     // Per-thread packing buffers (A block, B panel, GEMV vector), reused across calls.

@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json;
+using AlignSharp.Models.ChatTemplates;
+using AlignSharp.Models.Generation;
+using AlignSharp.Models.Tokenizers;
+using AlignSharp.Models.Transformers;
+
+namespace AlignSharp.Cli;
+
+/// <summary>`alignsharp generate`: sample a continuation from a model folder, streaming the text.</summary>
+internal static class GenerateCommand
+{
+    public static int Run(string[] args, TextWriter stdout)
+    {
+        const string cmd = "generate";
+        var o = new Options(args, cmd, ["model", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-p", "top-k", "min-p", "repetition-penalty", "seed", "stop"],
+            ["chat", "print-ids"]);
+        string dir = o.Required("model", cmd);
+        string? prompt = o.Value("prompt"), promptIds = o.Value("prompt-ids");
+        if ((prompt is null) == (promptIds is null)) throw new UsageException($"{cmd}: give exactly one of --prompt TEXT and --prompt-ids \"1 2 3\"");
+        using var model = HuggingFaceFolder.Load(dir);
+        Tokenizer? tokenizer = File.Exists(Path.Combine(dir, "tokenizer.json")) ? Tokenizer.Load(dir) : null;
+
+        int[] ids;
+        if (promptIds is not null) ids = TokenizerCommand.ParseIds(promptIds, cmd);
+        else
+        {
+            if (tokenizer is null) throw new UsageException($"{cmd}: {dir} has no tokenizer.json; pass --prompt-ids instead of --prompt");
+            if (o.Flag("chat"))
+            {
+                var template = ChatEncoder.FromFolder(dir) ?? BuiltInTemplates.Get("chatml");
+                var messages = JsonSerializer.SerializeToElement(new[] { new { role = "user", content = prompt } });
+                ids = ChatEncoder.Encode(tokenizer, template, messages, ChatEncoder.OptionsFromFolder(dir, addGenerationPrompt: true)).Ids;
+            }
+            else ids = tokenizer.Encode(prompt!);
+        }
+        if (ids.Length == 0) throw new UsageException($"{cmd}: the prompt has no tokens");
+
+        var defaults = GenerationDefaults.FromFolder(dir);
+        float F(string key, float fallback) => o.Value(key) is { } s
+            ? float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) ? v : throw new UsageException($"--{key} must be a number (got '{s}')")
+            : fallback;
+        var options = defaults with
+        {
+            MaxNewTokens = o.Int("max-new-tokens", defaults.MaxNewTokens, 0),
+            Temperature = F("temperature", defaults.Temperature),
+            TopP = F("top-p", defaults.TopP),
+            TopK = o.Int("top-k", defaults.TopK, 0),
+            MinP = F("min-p", defaults.MinP),
+            RepetitionPenalty = F("repetition-penalty", defaults.RepetitionPenalty),
+            Seed = (ulong)o.Int("seed", 0, 0),
+            StopStrings = o.Values("stop").ToList(),
+        };
+        var generator = new Generator(model, tokenizer);
+        var result = generator.Generate([ids], options)[0];
+        stdout.Write(result.Text);
+        if (o.Flag("print-ids"))
+        {
+            stdout.WriteLine();
+            stdout.WriteLine(string.Join(' ', result.Tokens));
+        }
+        else stdout.WriteLine();
+        return 0;
+    }
+}

@@ -1,0 +1,104 @@
+using AlignSharp.Models.Checkpoints;
+using AlignSharp.Models.Tokenizers;
+using AlignSharp.Models.Transformers;
+
+namespace AlignSharp.Cli;
+
+/// <summary>`alignsharp model init|info`.</summary>
+internal static class ModelCommand
+{
+    public static int Run(string[] args, TextWriter stdout)
+    {
+        if (args.Length == 0) throw new UsageException("model: name a subcommand (init, info)");
+        switch (args[0])
+        {
+            case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], []), stdout);
+            case "info": return Info(args[1..], stdout);
+            default: throw new UsageException($"model: unknown subcommand '{args[0]}' (known: init, info)");
+        }
+    }
+
+    internal static DType ParseDType(string? text, string cmd) => (text ?? "f32").ToLowerInvariant() switch
+    {
+        "f32" or "float32" => DType.F32,
+        "bf16" or "bfloat16" => DType.BF16,
+        "f16" or "float16" => DType.F16,
+        var s => throw new UsageException($"{cmd}: --dtype must be f32, bf16 or f16 (got '{s}')"),
+    };
+
+    private static int Init(Options o, TextWriter stdout)
+    {
+        const string cmd = "model init";
+        string outDir = o.Required("out", cmd);
+        string? preset = o.Value("preset"), configFile = o.Value("config"), archText = o.Value("arch");
+        if ((preset is null) == (configFile is null)) throw new UsageException($"{cmd}: give exactly one of --preset NAME ({string.Join(", ", ModelPresets.Names)}) and --config FILE");
+        ModelConfig config;
+        if (preset is not null)
+        {
+            var arch = (archText ?? throw new UsageException($"{cmd}: --arch llama|qwen2|gpt2 is required with --preset")).ToLowerInvariant() switch
+            {
+                "llama" => Architecture.Llama, "qwen2" => Architecture.Qwen2, "gpt2" => Architecture.Gpt2,
+                var s => throw new UsageException($"{cmd}: --arch must be llama, qwen2 or gpt2 (got '{s}')"),
+            };
+            if (!ModelPresets.Names.Contains(preset, StringComparer.OrdinalIgnoreCase))
+                throw new UsageException($"{cmd}: unknown preset '{preset}' (known: {string.Join(", ", ModelPresets.Names)})");
+            config = ModelPresets.Get(preset, arch);
+        }
+        else
+        {
+            if (!File.Exists(configFile)) throw new UsageException($"{cmd}: --config {configFile}: file not found");
+            config = ModelConfig.FromJson(File.ReadAllText(configFile!), configFile!);
+            if (archText is not null && !string.Equals(archText, config.Architecture.ToString(), StringComparison.OrdinalIgnoreCase))
+                throw new UsageException($"{cmd}: --arch {archText} disagrees with model_type in {configFile}");
+        }
+        Tokenizer? tokenizer = null;
+        TokenizerConfig? tokenizerConfig = null;
+        if (o.Value("tokenizer") is { } tokDir)
+        {
+            tokenizer = Tokenizer.Load(tokDir);
+            string folder = Directory.Exists(tokDir) ? tokDir : Path.GetDirectoryName(Path.GetFullPath(tokDir))!;
+            tokenizerConfig = TokenizerConfig.Load(folder);
+            int? Id(string? token) => token is null ? null : tokenizer.TokenToId(token);
+            config = config with
+            {
+                VocabSize = tokenizer.VocabSize,
+                BosTokenId = Id(tokenizerConfig.BosToken),
+                EosTokenIds = Id(tokenizerConfig.EosToken) is { } eos ? [eos] : [],
+                PadTokenId = Id(tokenizerConfig.PadToken),
+            };
+        }
+        using var model = TransformerModel.Create(config, (ulong)o.Int("seed", 0, 0));
+        HuggingFaceFolder.Save(model, outDir, ParseDType(o.Value("dtype"), cmd));
+        if (tokenizer is not null)
+        {
+            tokenizer.Save(outDir);
+            tokenizerConfig!.Save(outDir, tokenizer);
+        }
+        stdout.WriteLine($"wrote {config.Architecture} ({model.ParameterCount / 1e6:F2}M parameters) to {outDir}");
+        return 0;
+    }
+
+    private static int Info(string[] args, TextWriter stdout)
+    {
+        const string cmd = "model info";
+        if (args.Length == 0 || args[0].StartsWith("--")) throw new UsageException($"{cmd}: give the model folder: alignsharp model info DIR [--weights]");
+        string dir = args[0];
+        var o = new Options(args[1..], cmd, [], ["weights"]);
+        string configPath = Path.Combine(dir, "config.json");
+        if (!File.Exists(configPath)) throw new UsageException($"{cmd}: {dir} has no config.json");
+        var config = ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
+        using var checkpoint = SafetensorsCheckpoint.Open(dir);
+        long parameters = checkpoint.Names.Where(n => WeightLayout.Canonical(config, n) is not null).Sum(n => checkpoint.Info(n).ElementCount);
+        var dtypes = checkpoint.Names.Select(n => checkpoint.Info(n).DType.Name()).Distinct();
+        stdout.WriteLine($"architecture: {config.Architecture}");
+        stdout.WriteLine($"parameters: {parameters:N0} ({parameters / 1e6:F2}M)");
+        stdout.WriteLine($"dtype: {string.Join(", ", dtypes)} (config torch_dtype {config.TorchDtype}; computed in float32)");
+        stdout.WriteLine($"context length: {config.MaxPositions}");
+        stdout.WriteLine($"layers: {config.NumLayers}, hidden: {config.HiddenSize}, intermediate: {config.IntermediateSize}, heads: {config.NumHeads}, kv heads: {config.NumKvHeads}, head dim: {config.HeadDim}");
+        stdout.WriteLine($"vocabulary: {config.VocabSize}, tied embeddings: {config.TieWordEmbeddings.ToString().ToLowerInvariant()}");
+        stdout.WriteLine($"files: {string.Join(", ", checkpoint.Files.Select(Path.GetFileName))}");
+        if (o.Flag("weights"))
+            foreach (var name in checkpoint.Names) stdout.WriteLine($"  {name} {checkpoint.Info(name).ShapeText} {checkpoint.Info(name).DType.Name()}");
+        return 0;
+    }
+}
