@@ -125,13 +125,24 @@ public sealed partial class Tensor : IDisposable
     /// <summary>
     /// A trainable leaf: never registered with a scope (it outlives training steps), requires grad,
     /// and its gradient persists and accumulates across backward passes until <see cref="ZeroGrad"/>.
+    /// Its storage is an exact-size pinned array of its own (not pooled: parameters live as long as the model).
     /// </summary>
     public static Tensor Parameter(Tensor init)
     {
-        var p = new Tensor(BufferPool.Rent(init.Length, false), 0, (int[])init._shape.Clone(), ownsBuffer: true) { RequiresGrad = true };
+        var p = Parameter(init._shape);
         init.Contiguous().Span.CopyTo(p.Span);
         return p;
     }
+
+    /// <summary>An uninitialised parameter of the given shape (for loaders that fill it in place).</summary>
+    public static Tensor Parameter(params int[] shape)
+    {
+        ShapeUtil.Validate(shape);
+        var data = GC.AllocateUninitializedArray<float>(Math.Max(1, ShapeUtil.Count(shape)), pinned: true);
+        return new Tensor(data, 0, (int[])shape.Clone(), ownsBuffer: true) { RequiresGrad = true, _pooled = false };
+    }
+
+    private bool _pooled = true;
 
     // ---- reading ----------------------------------------------------------------------------
 
@@ -306,7 +317,7 @@ public sealed partial class Tensor : IDisposable
     public void Dispose()
     {
         if (Grad is { } g && !ReferenceEquals(g, this)) { g.Dispose(); Grad = null; }
-        if (OwnsBuffer && _data is { } data)
+        if (OwnsBuffer && _pooled && _data is { } data)
         {
             BufferPool.Return(data);
         }

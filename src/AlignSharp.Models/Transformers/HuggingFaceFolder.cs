@@ -2,7 +2,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AlignSharp.Models.Checkpoints;
-using AlignSharp.Tensors;
 
 namespace AlignSharp.Models.Transformers;
 
@@ -26,7 +25,7 @@ public static class HuggingFaceFolder
         foreach (var name in checkpoint.Names)
             if (WeightLayout.Canonical(config, name) is { } canonical) byCanonical[canonical] = name;
 
-        var parameters = new Dictionary<string, Tensor>();
+        var model = TransformerModel.Allocate(config);
         try
         {
             foreach (var (name, shape) in WeightLayout.Weights(config))
@@ -36,26 +35,24 @@ public static class HuggingFaceFolder
                 var info = checkpoint.Info(stored);
                 if (!info.Shape.SequenceEqual(shape))
                     throw new ModelFormatException($"{folder}: tensor '{stored}' has shape {info.ShapeText} but config.json needs [{string.Join(", ", shape)}]");
-                bool conv = WeightLayout.IsConv1D(config, name);
-                var layout = conv ? new[] { shape[1], shape[0] } : shape;
-                var p = Tensor.Parameter(Tensor.Zeros(layout));
-                if (conv)
+                var p = model.Parameters[name];
+                if (WeightLayout.IsConv1D(config, name))
                 {
                     var raw = checkpoint.ReadFloat32(stored);
                     // Conv1D stores [in, out]; the model keeps [out, in].
+                    var dst = p.Span;
                     for (int i = 0; i < shape[0]; i++)
-                        for (int o = 0; o < shape[1]; o++) p.Span[o * shape[0] + i] = raw[i * shape[1] + o];
+                        for (int o = 0; o < shape[1]; o++) dst[o * shape[0] + i] = raw[i * shape[1] + o];
                 }
                 else checkpoint.ReadFloat32(stored, p.Span);
-                parameters[name] = p;
             }
         }
         catch
         {
-            foreach (var p in parameters.Values) p.Dispose();
+            model.Dispose();
             throw;
         }
-        return new TransformerModel(config, parameters);
+        return model;
     }
 
     /// <summary>

@@ -22,11 +22,10 @@ public sealed class KvCache : IDisposable
         if (capacity <= 0 || batch <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), $"KV cache needs a positive batch and capacity (got {batch}, {capacity})");
         Batch = batch; Capacity = capacity;
         Keys = new Tensor[config.NumLayers]; Values = new Tensor[config.NumLayers];
-        var parent = TensorScope.Current;
         for (int l = 0; l < config.NumLayers; l++)
         {
-            Keys[l] = Tensor.Parameter(Tensor.Zeros(batch, capacity, config.NumKvHeads, config.HeadDim));
-            Values[l] = Tensor.Parameter(Tensor.Zeros(batch, capacity, config.NumKvHeads, config.HeadDim));
+            Keys[l] = Tensor.Parameter(batch, capacity, config.NumKvHeads, config.HeadDim);
+            Values[l] = Tensor.Parameter(batch, capacity, config.NumKvHeads, config.HeadDim);
             Keys[l].RequiresGrad = false; Values[l].RequiresGrad = false;
         }
         KeyMask = new float[batch * capacity];

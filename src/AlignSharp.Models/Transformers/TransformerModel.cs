@@ -25,60 +25,89 @@ public sealed class TransformerModel : IDisposable
     /// <summary>LoRA adapters applied on top of the (usually frozen) linear weights, or null.</summary>
     public Lora.LoraAdapters? Adapters { get; set; }
 
-    public TransformerModel(ModelConfig config, Dictionary<string, Tensor> parameters)
+    /// <summary>A model over copies of the given parameters (Hugging Face names, [out, in] linear weights).</summary>
+    public TransformerModel(ModelConfig config, IReadOnlyDictionary<string, Tensor> parameters) : this(config.Validate())
     {
-        Config = config.Validate();
         foreach (var (name, shape) in WeightLayout.Weights(config))
         {
             if (!parameters.TryGetValue(name, out var t))
                 throw new ModelFormatException($"missing tensor '{name}' (expected shape [{string.Join(", ", shape)}])");
-            var expected = WeightLayout.IsConv1D(config, name) ? [shape[1], shape[0]] : shape;
-            if (!t.Shape.SequenceEqual(expected))
-                throw new ModelFormatException($"tensor '{name}' has shape [{string.Join(", ", t.Shape.ToArray())}] but the config needs [{string.Join(", ", expected)}]");
+            var target = _parameters[name];
+            if (!t.Shape.SequenceEqual(target.Shape))
+                throw new ModelFormatException($"tensor '{name}' has shape [{string.Join(", ", t.Shape.ToArray())}] but the config needs [{string.Join(", ", target.Shape.ToArray())}]");
+            t.Contiguous().Span.CopyTo(target.Span);
         }
-        _parameters = parameters;
+    }
+
+    /// <summary>
+    /// Allocates every parameter, uninitialised, in its final layout: per layer the q/k/v and the gate/up weights
+    /// (and biases) are row views of one buffer each, so inference reads a group in one matrix-vector product and
+    /// loaders fill the views in place (one float32 copy of the weights, no re-layout afterwards).
+    /// </summary>
+    private TransformerModel(ModelConfig config)
+    {
+        Config = config;
+        _parameters = new Dictionary<string, Tensor>();
+        var shapes = WeightLayout.Weights(config).ToDictionary(w => w.Name, w => WeightLayout.IsConv1D(config, w.Name) ? new[] { w.Shape[1], w.Shape[0] } : w.Shape);
         if (!config.LearnedPositions)
         {
             _rope = new RopeTable(config.HeadDim, config.MaxPositions, config.RopeTheta, config.RopeInverseFrequencies());
             for (int l = 0; l < config.NumLayers; l++)
             {
                 string p = $"model.layers.{l}.";
-                Fuse(p + "qkv", p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj");
-                Fuse(p + "gate_up", p + "mlp.gate_proj", p + "mlp.up_proj");
+                Fuse(shapes, p + "qkv", p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj");
+                Fuse(shapes, p + "gate_up", p + "mlp.gate_proj", p + "mlp.up_proj");
             }
         }
+        foreach (var (name, shape) in shapes)
+            if (!_parameters.ContainsKey(name)) _parameters[name] = Tensor.Parameter(shape);
     }
 
-    /// <summary>Moves the weights (and biases, when every module has one) of <paramref name="modules"/> into one buffer.</summary>
-    private void Fuse(string key, params string[] modules)
+    /// <summary>Allocates the weights (and biases, when every module has one) of <paramref name="modules"/> as row views of one buffer.</summary>
+    private void Fuse(Dictionary<string, int[]> shapes, string key, params string[] modules)
     {
-        Tensor Concat(string suffix)
+        Tensor Allocate(string suffix)
         {
-            var parts = modules.Select(m => _parameters[m + suffix]).ToArray();
-            int rows = parts.Sum(t => t.Dim(0));
-            var shape = parts[0].ShapeArray.ToArray();
-            shape[0] = rows;
-            var fused = Tensor.Parameter(Tensor.Zeros(shape));
+            var parts = modules.Select(m => shapes[m + suffix]).ToArray();
+            var shape = (int[])parts[0].Clone();
+            shape[0] = parts.Sum(x => x[0]);
+            var fused = Tensor.Parameter(shape);
             fused.RequiresGrad = false;
-            int at = 0;
-            for (int i = 0; i < parts.Length; i++)
-            {
-                var view = fused.LeafRows(at, parts[i].Dim(0));
-                parts[i].Span.CopyTo(view.Span);
-                view.RequiresGrad = parts[i].RequiresGrad;
-                parts[i].Dispose();
-                _parameters[modules[i] + suffix] = view;
-                at += parts[i].Dim(0);
-            }
+            for (int i = 0, at = 0; i < parts.Length; at += parts[i][0], i++)
+                _parameters[modules[i] + suffix] = fused.LeafRows(at, parts[i][0]);
+            foreach (var row in modules) _parameters[row + suffix].RequiresGrad = true;
             _fusedBuffers.Add(fused);
             return fused;
         }
-        var sizes = modules.Select(m => _parameters[m + ".weight"].Dim(0)).ToArray();
-        var weight = Concat(".weight");
-        Tensor? bias = modules.All(m => _parameters.ContainsKey(m + ".bias")) ? Concat(".bias") : null;
-        if (bias is null && modules.Any(m => _parameters.ContainsKey(m + ".bias"))) return; // mixed biases: no fused path
-        _fused[key] = (weight, bias, sizes);
+        int withBias = modules.Count(m => shapes.ContainsKey(m + ".bias"));
+        if (withBias != 0 && withBias != modules.Length) return; // mixed biases: keep them separate, no fused path
+        var weight = Allocate(".weight");
+        var bias = withBias == modules.Length ? Allocate(".bias") : null;
+        _fused[key] = (weight, bias, modules.Select(m => shapes[m + ".weight"][0]).ToArray());
     }
+
+    /// <summary>A randomly initialised model as Hugging Face initialises one: N(0, 0.02) weights (GPT-2 residual projections scaled by 1/√(2L)), zero biases, unit norms.</summary>
+    public static TransformerModel Create(ModelConfig config, ulong seed = 0)
+    {
+        var model = new TransformerModel(config.Validate());
+        var rng = new Rng(seed);
+        foreach (var (name, _) in WeightLayout.Weights(config))
+        {
+            var p = model._parameters[name].Span;
+            if (name.EndsWith(".bias")) p.Clear();
+            else if (model._parameters[name].Rank == 1) p.Fill(1f);
+            else
+            {
+                float std = 0.02f;
+                if (config.Architecture == Architecture.Gpt2 && name.EndsWith("c_proj.weight")) std /= MathF.Sqrt(2f * config.NumLayers);
+                rng.FillNormal(p, 0f, std);
+            }
+        }
+        return model;
+    }
+
+    /// <summary>An uninitialised model whose parameters a loader fills in place.</summary>
+    internal static TransformerModel Allocate(ModelConfig config) => new(config.Validate());
 
     /// <summary>
     /// The outputs of a fused module group: one product with the fused matrix under NoGrad without adapters,
@@ -92,29 +121,6 @@ public sealed class TransformerModel : IDisposable
         var outputs = new Tensor[modules.Length];
         for (int i = 0, at = 0; i < modules.Length; at += f.Sizes[i], i++) outputs[i] = Ops.Narrow(y, -1, at, f.Sizes[i]);
         return outputs;
-    }
-
-    /// <summary>A randomly initialised model as Hugging Face initialises one: N(0, 0.02) weights (GPT-2 residual projections scaled by 1/√(2L)), zero biases, unit norms.</summary>
-    public static TransformerModel Create(ModelConfig config, ulong seed = 0)
-    {
-        config.Validate();
-        var rng = new Rng(seed);
-        var parameters = new Dictionary<string, Tensor>();
-        foreach (var (name, shape) in WeightLayout.Weights(config))
-        {
-            var layout = WeightLayout.IsConv1D(config, name) ? new[] { shape[1], shape[0] } : shape;
-            Tensor init;
-            if (name.EndsWith(".bias")) init = Tensor.Zeros(layout);
-            else if (layout.Length == 1) init = Tensor.Ones(layout);
-            else
-            {
-                float std = 0.02f;
-                if (config.Architecture == Architecture.Gpt2 && name.EndsWith("c_proj.weight")) std /= MathF.Sqrt(2f * config.NumLayers);
-                init = Tensor.Randn(rng, std, layout);
-            }
-            parameters[name] = Tensor.Parameter(init);
-        }
-        return new TransformerModel(config, parameters);
     }
 
     public long ParameterCount => _parameters.Values.Sum(p => (long)p.Length);
