@@ -13,7 +13,10 @@ namespace AlignSharp.Models.Transformers;
 public static class HuggingFaceFolder
 {
     /// <summary>Loads a model folder; errors name the file and the key or tensor.</summary>
-    public static TransformerModel Load(string folder)
+    public static TransformerModel Load(string folder) => Load(folder, out _);
+
+    /// <summary>Loads a model folder, also giving the checkpoint's tensors that are not part of the transformer (e.g. a reward head's score.weight).</summary>
+    internal static TransformerModel Load(string folder, out Dictionary<string, float[]> extra)
     {
         string configPath = Path.Combine(folder, "config.json");
         if (!Directory.Exists(folder)) throw new ModelFormatException($"{folder}: folder not found");
@@ -46,6 +49,7 @@ public static class HuggingFaceFolder
                 }
                 else checkpoint.ReadFloat32(stored, p.Span);
             }
+            extra = checkpoint.Names.Where(n => n.StartsWith("score.")).ToDictionary(n => n, n => checkpoint.ReadFloat32(n));
         }
         catch
         {
@@ -59,9 +63,12 @@ public static class HuggingFaceFolder
     /// Writes config.json, the weights (F32, F16 or BF16; sharded past <paramref name="maxShardBytes"/>) and
     /// generation_config.json, so transformers' from_pretrained loads what AlignSharp trained.
     /// </summary>
-    public static void Save(TransformerModel model, string folder, DType dtype = DType.F32, long maxShardBytes = SafetensorsCheckpoint.DefaultMaxShardBytes)
+    public static void Save(TransformerModel model, string folder, DType dtype = DType.F32, long maxShardBytes = SafetensorsCheckpoint.DefaultMaxShardBytes) =>
+        Save(model, folder, dtype, maxShardBytes, []);
+
+    internal static void Save(TransformerModel model, string folder, DType dtype, long maxShardBytes, IReadOnlyList<TensorToWrite> extra, ModelConfig? asConfig = null)
     {
-        var config = model.Config with { TorchDtype = dtype switch { DType.BF16 => "bfloat16", DType.F16 => "float16", _ => "float32" } };
+        var config = (asConfig ?? model.Config) with { TorchDtype = dtype switch { DType.BF16 => "bfloat16", DType.F16 => "float16", _ => "float32" } };
         Directory.CreateDirectory(folder);
         var tensors = WeightLayout.Weights(config).Select(w =>
         {
@@ -75,7 +82,7 @@ public static class HuggingFaceFolder
                     for (int o = 0; o < w.Shape[1]; o++) span[i * w.Shape[1] + o] = s[o * w.Shape[0] + i];
             }, dtype);
         });
-        SafetensorsCheckpoint.Save(folder, tensors, maxShardBytes, new Dictionary<string, string> { ["format"] = "pt" });
+        SafetensorsCheckpoint.Save(folder, tensors.Concat(extra.Select(t => t with { DType = dtype })), maxShardBytes, new Dictionary<string, string> { ["format"] = "pt" });
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJson());
         var generation = new JsonObject { ["_from_model_config"] = true };
         if (config.BosTokenId is { } bos) generation["bos_token_id"] = bos;

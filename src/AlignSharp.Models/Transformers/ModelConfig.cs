@@ -34,6 +34,11 @@ public sealed record ModelConfig
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
     public int? PadTokenId { get; init; }
+    /// <summary>
+    /// False for a body without a language-model head: the *ForSequenceClassification checkpoints of reward and
+    /// value models, whose head is <c>score.weight</c> (see <see cref="ValueHeadModel"/>).
+    /// </summary>
+    public bool HasLmHead { get; init; } = true;
     /// <summary>The dtype the checkpoint stores ("float32", "bfloat16", "float16"); computation is always float32.</summary>
     public string TorchDtype { get; init; } = "float32";
 
@@ -126,8 +131,10 @@ public sealed record ModelConfig
             if (arch == Architecture.Qwen2 && Bool(c, "use_sliding_window") == true)
                 throw new ModelFormatException($"{origin}: use_sliding_window: true is not supported");
         }
+        bool classifier = c["architectures"] is JsonArray archs && archs.Any(a => a?.GetValue<string>()?.EndsWith("ForSequenceClassification") == true);
         return config with
         {
+            HasLmHead = !classifier,
             BosTokenId = Int("bos_token_id"),
             EosTokenIds = c["eos_token_id"] switch
             {
@@ -162,7 +169,7 @@ public sealed record ModelConfig
         var c = new JsonObject();
         if (Architecture == Architecture.Gpt2)
         {
-            c["architectures"] = new JsonArray("GPT2LMHeadModel");
+            c["architectures"] = new JsonArray(HasLmHead ? "GPT2LMHeadModel" : "GPT2ForSequenceClassification");
             c["model_type"] = "gpt2";
             c["vocab_size"] = VocabSize; c["n_embd"] = HiddenSize; c["n_layer"] = NumLayers; c["n_head"] = NumHeads;
             c["n_inner"] = IntermediateSize; c["n_positions"] = MaxPositions; c["n_ctx"] = MaxPositions;
@@ -171,7 +178,8 @@ public sealed record ModelConfig
         }
         else
         {
-            c["architectures"] = new JsonArray(Architecture == Architecture.Qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+            string family = Architecture == Architecture.Qwen2 ? "Qwen2" : "Llama";
+            c["architectures"] = new JsonArray(HasLmHead ? family + "ForCausalLM" : family + "ForSequenceClassification");
             c["model_type"] = Architecture == Architecture.Qwen2 ? "qwen2" : "llama";
             c["vocab_size"] = VocabSize; c["hidden_size"] = HiddenSize; c["intermediate_size"] = IntermediateSize;
             c["num_hidden_layers"] = NumLayers; c["num_attention_heads"] = NumHeads; c["num_key_value_heads"] = NumKvHeads;
@@ -185,6 +193,7 @@ public sealed record ModelConfig
             c["attention_dropout"] = 0.0;
         }
         c["tie_word_embeddings"] = TieWordEmbeddings;
+        if (!HasLmHead) { c["num_labels"] = 1; c["id2label"] = new JsonObject { ["0"] = "LABEL_0" }; c["label2id"] = new JsonObject { ["LABEL_0"] = 0 }; }
         if (BosTokenId is { } bos) c["bos_token_id"] = bos;
         if (EosTokenIds.Length == 1) c["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Length > 1) c["eos_token_id"] = new JsonArray(EosTokenIds.Select(x => (JsonNode)x).ToArray());

@@ -145,6 +145,7 @@ public sealed class TransformerModel : IDisposable
     /// <summary>logits = hidden·W_lmᵀ (the embedding matrix when tied).</summary>
     public Tensor LmHead(Tensor hidden)
     {
+        if (!Config.HasLmHead) throw new InvalidOperationException("this model has no language-model head (a reward/value model body); use ValueHeadModel");
         string head = Config.TieWordEmbeddings ? (Config.Architecture == Architecture.Gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight") : "lm_head.weight";
         var logits = Ops.Linear(hidden, P(head));
         return Adapters?.Apply("lm_head", hidden, logits) ?? logits;

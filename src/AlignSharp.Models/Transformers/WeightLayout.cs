@@ -28,7 +28,7 @@ public static class WeightLayout
                 Add(p + "mlp.c_proj.weight", I, C); Add(p + "mlp.c_proj.bias", C);
             }
             Add("transformer.ln_f.weight", C); Add("transformer.ln_f.bias", C);
-            if (!c.TieWordEmbeddings) Add("lm_head.weight", c.VocabSize, C);
+            if (c.HasLmHead && !c.TieWordEmbeddings) Add("lm_head.weight", c.VocabSize, C);
             return list;
         }
         Add("model.embed_tokens.weight", c.VocabSize, C);
@@ -46,7 +46,7 @@ public static class WeightLayout
             Add(p + "mlp.down_proj.weight", C, I); if (c.MlpHasBias) Add(p + "mlp.down_proj.bias", C);
         }
         Add("model.norm.weight", C);
-        if (!c.TieWordEmbeddings) Add("lm_head.weight", c.VocabSize, C);
+        if (c.HasLmHead && !c.TieWordEmbeddings) Add("lm_head.weight", c.VocabSize, C);
         return list;
     }
 
@@ -62,7 +62,7 @@ public static class WeightLayout
     public static string? Canonical(ModelConfig c, string name)
     {
         if (name.EndsWith(".attn.bias") || name.EndsWith(".attn.masked_bias") || name.EndsWith("rotary_emb.inv_freq")) return null;
-        if (c.Architecture == Architecture.Gpt2 && !name.StartsWith("transformer.") && !name.StartsWith("lm_head.")) return "transformer." + name;
+        if (c.Architecture == Architecture.Gpt2 && !name.StartsWith("transformer.") && !name.StartsWith("lm_head.") && !name.StartsWith("score.")) return "transformer." + name;
         return name;
     }
 }

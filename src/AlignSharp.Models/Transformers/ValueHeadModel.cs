@@ -1,0 +1,85 @@
+using AlignSharp.Models.Checkpoints;
+using AlignSharp.Tensors;
+
+namespace AlignSharp.Models.Transformers;
+
+/// <summary>
+/// A transformer body with a scalar head on its final hidden states: reward models (a score per sequence, read
+/// at the last real token) and PPO critics (a value per token). Saved in Hugging Face's *ForSequenceClassification
+/// layout (the body's weights plus <c>score.weight</c> [1, C], num_labels 1), which transformers'
+/// AutoModelForSequenceClassification and TRL's reward trainer use.
+/// </summary>
+public sealed class ValueHeadModel : IDisposable
+{
+    public TransformerModel Body { get; }
+    /// <summary>score.weight [1, C].</summary>
+    public Tensor Score { get; }
+
+    public ValueHeadModel(TransformerModel body, Tensor score)
+    {
+        if (score.Rank != 2 || score.Dim(0) != 1 || score.Dim(1) != body.Config.HiddenSize)
+            throw new ModelFormatException($"score.weight has shape [{string.Join(", ", score.Shape.ToArray())}] but the body needs [1, {body.Config.HiddenSize}]");
+        Body = body; Score = score;
+    }
+
+    /// <summary>A new head N(0, 0.02) on <paramref name="body"/> (e.g. an SFT model turned into a reward model).</summary>
+    public static ValueHeadModel Create(TransformerModel body, ulong seed = 0)
+    {
+        var score = Tensor.Parameter(1, body.Config.HiddenSize);
+        new Rng(seed).FillNormal(score.Span, 0f, 0.02f);
+        return new ValueHeadModel(body, score);
+    }
+
+    public IEnumerable<Tensor> Parameters => Body.Parameters.Values.Append(Score);
+
+    /// <summary>The head's output at every position: [B, T].</summary>
+    public Tensor Values(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null) =>
+        Ops.Linear(Body.Hidden(ids, batch, length, attentionMask, positions), Score).Reshape(batch, length);
+
+    /// <summary>One score per sequence, read at its last real token (the mask's last 1; the last position without a mask): [B].</summary>
+    public Tensor SequenceScores(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null)
+    {
+        var values = Values(ids, batch, length, attentionMask, positions);
+        var pick = Tensor.Zeros(batch, length);
+        var m = attentionMask?.ToArray();
+        for (int b = 0; b < batch; b++)
+        {
+            int last = length - 1;
+            if (m is not null) while (last > 0 && m[b * length + last] == 0f) last--;
+            pick.Span[b * length + last] = 1f;
+        }
+        return Ops.MaskedSum(values, pick);
+    }
+
+    /// <summary>Loads a *ForSequenceClassification folder (num_labels 1).</summary>
+    public static ValueHeadModel Load(string folder)
+    {
+        var body = HuggingFaceFolder.Load(folder, out var extra);
+        if (!extra.TryGetValue("score.weight", out var score))
+        {
+            body.Dispose();
+            throw new ModelFormatException($"{folder}: no tensor 'score.weight' (a reward/value model folder holds a *ForSequenceClassification checkpoint)");
+        }
+        if (score.Length != body.Config.HiddenSize)
+        {
+            body.Dispose();
+            throw new ModelFormatException($"{folder}: score.weight has {score.Length} values; a single-label head on hidden size {body.Config.HiddenSize} needs [1, {body.Config.HiddenSize}] (num_labels must be 1)");
+        }
+        var p = Tensor.Parameter(1, body.Config.HiddenSize);
+        score.CopyTo(p.Span);
+        return new ValueHeadModel(body, p);
+    }
+
+    /// <summary>Saves the body without its LM head plus score.weight, as transformers' *ForSequenceClassification.</summary>
+    public void Save(string folder, DType dtype = DType.F32)
+    {
+        HuggingFaceFolder.Save(Body, folder, dtype, SafetensorsCheckpoint.DefaultMaxShardBytes,
+            [new TensorToWrite("score.weight", [1, Body.Config.HiddenSize], span => Score.Span.CopyTo(span))], Body.Config with { HasLmHead = false });
+    }
+
+    public void Dispose()
+    {
+        Body.Dispose();
+        Score.Dispose();
+    }
+}
