@@ -131,3 +131,68 @@ public class ChatCommandTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+public class ModelCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "alignsharp-cli-model-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter(); var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Init_info_and_generate_with_a_tokenizer()
+    {
+        string corpus = Path.Combine(_dir, "corpus.txt"), tok = Path.Combine(_dir, "tok"), model = Path.Combine(_dir, "model");
+        Directory.CreateDirectory(_dir);
+        Assert.Equal(0, Run("tokenizer", "corpus", "--out", corpus, "--mb", "1").Code);
+        Assert.Equal(0, Run("tokenizer", "train", "--input", corpus, "--vocab-size", "400", "--out", tok, "--special", "<|im_start|>",
+            "--eos", "<|im_end|>", "--chat-template", "chatml").Code);
+        var (code, output, err) = Run("model", "init", "--arch", "qwen2", "--preset", "tiny", "--out", model, "--tokenizer", tok, "--seed", "3");
+        Assert.True(code == 0, err);
+        Assert.Contains("Qwen2", output);
+        foreach (var f in new[] { "config.json", "model.safetensors", "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
+            Assert.True(File.Exists(Path.Combine(model, f)), f);
+
+        (code, output, err) = Run("model", "info", model);
+        Assert.True(code == 0, err);
+        Assert.Contains("architecture: Qwen2", output);
+        Assert.Contains("context length: 256", output);
+        Assert.Contains("vocabulary: 400", output);
+
+        (code, output, err) = Run("generate", "--model", model, "--prompt", "The model", "--max-new-tokens", "5", "--print-ids");
+        Assert.True(code == 0, err);
+        var last = output.TrimEnd().Split('\n')[^1].Split(' ');
+        Assert.Equal(5, last.Length);
+        Assert.All(last, id => Assert.InRange(int.Parse(id), 0, 399));
+
+        (code, output, _) = Run("generate", "--model", model, "--prompt", "Hi", "--chat", "--max-new-tokens", "3", "--temperature", "0.8", "--top-p", "0.9", "--seed", "1", "--print-ids");
+        Assert.Equal(0, code);
+        var again = Run("generate", "--model", model, "--prompt", "Hi", "--chat", "--max-new-tokens", "3", "--temperature", "0.8", "--top-p", "0.9", "--seed", "1", "--print-ids").Out;
+        Assert.Equal(output, again);
+    }
+
+    [Fact]
+    public void Generate_from_prompt_ids_without_a_tokenizer()
+    {
+        Assert.Equal(0, Run("model", "init", "--arch", "gpt2", "--preset", "tiny", "--out", _dir).Code);
+        var (code, output, err) = Run("generate", "--model", _dir, "--prompt-ids", "1 2 3", "--max-new-tokens", "4", "--print-ids");
+        Assert.True(code == 0, err);
+        Assert.Equal(4, output.TrimEnd().Split('\n')[^1].Split(' ').Length);
+        (code, _, err) = Run("generate", "--model", _dir, "--prompt", "hello");
+        Assert.Equal(2, code);
+        Assert.Contains("no tokenizer.json", err);
+    }
+
+    [Fact]
+    public void Missing_model_folder_is_a_clear_error()
+    {
+        var (code, _, err) = Run("generate", "--model", Path.Combine(_dir, "nope"), "--prompt-ids", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("folder not found", err);
+    }
+}
