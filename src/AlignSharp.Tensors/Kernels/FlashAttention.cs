@@ -529,14 +529,7 @@ internal sealed unsafe class FlashAttention
                 var oi = o.AsSpan(oo + (b * Tq + t) * qRow + h * D, D);
                 oi.Clear();
                 int end = KeyEnd(t);
-                float max = float.NegativeInfinity;
-                for (int j = 0; j < end; j++)
-                {
-                    if (!KeyAllowed(b, j)) { scores[j] = float.NegativeInfinity; continue; }
-                    float s = Elementwise.Dot(qi, k.AsSpan(ko + (b * KvCapacity + j) * kRow + kvh * D, D)) * Scale;
-                    scores[j] = s;
-                    if (s > max) max = s;
-                }
+                float max = Scores(qi, k, ko + b * KvCapacity * kRow + kvh * D, kRow, b, end, scores);
                 if (float.IsNegativeInfinity(max)) { lse[(b * H + h) * Tq + t] = float.NegativeInfinity; continue; }
                 float sum = AccumulateValues(scores, end, max, v, vo + b * KvCapacity * kRow + kvh * D, kRow, oi);
                 TensorPrimitives.Multiply(oi, 1f / sum, oi);
@@ -545,13 +538,50 @@ internal sealed unsafe class FlashAttention
         });
     }
 
+    /// <summary>scores[j] = scale·q·K_j for the keys before <paramref name="end"/> (−∞ where masked); returns the maximum.</summary>
+    private float Scores(Span<float> q, float[] k, int first, int stride, int b, int end, float[] scores)
+    {
+        float max = float.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && D % 16 == 0 && D <= 256)
+        {
+            // q stays in vector registers / L1 across all keys of the row.
+            int n = D / 16;
+            Span<Vector512<float>> qv = stackalloc Vector512<float>[n];
+            for (int u = 0; u < n; u++) qv[u] = Vector512.Create<float>(q.Slice(u * 16, 16));
+            ref float kr = ref MemoryMarshal.GetArrayDataReference(k);
+            for (int j = 0; j < end; j++)
+            {
+                if (!KeyAllowed(b, j)) { scores[j] = float.NegativeInfinity; continue; }
+                nuint row = (nuint)(first + j * stride);
+                var acc = qv[0] * Vector512.LoadUnsafe(ref kr, row);
+                for (int u = 1; u < n; u++) acc = Vector512.FusedMultiplyAdd(qv[u], Vector512.LoadUnsafe(ref kr, row + (nuint)(u * 16)), acc);
+                float s = Vector512.Sum(acc) * Scale;
+                scores[j] = s;
+                if (s > max) max = s;
+            }
+            return max;
+        }
+        for (int j = 0; j < end; j++)
+        {
+            if (!KeyAllowed(b, j)) { scores[j] = float.NegativeInfinity; continue; }
+            float s = Elementwise.Dot(q, k.AsSpan(first + j * stride, D)) * Scale;
+            scores[j] = s;
+            if (s > max) max = s;
+        }
+        return max;
+    }
+
     /// <summary>
-    /// o += Σⱼ e^(sⱼ − max)·V_j over the keys before <paramref name="end"/> (masked keys have sⱼ = −∞); returns Σⱼ e^(sⱼ − max).
-    /// With AVX-512 and D a multiple of 16 the output row stays in vector accumulators (the decode hot loop).
+    /// o = Σⱼ e^(sⱼ − max)·V_j over the keys before <paramref name="end"/> (masked keys have sⱼ = −∞, so weight 0);
+    /// returns Σⱼ e^(sⱼ − max). The exponentials are computed as one vector pass; with AVX-512 and D a multiple of
+    /// 16 the output row stays in vector accumulators (the decode hot loop).
     /// </summary>
     private float AccumulateValues(float[] scores, int end, float max, float[] v, int first, int stride, Span<float> o)
     {
-        float sum = 0f;
+        var p = scores.AsSpan(0, end);
+        TensorPrimitives.Subtract(p, max, p);
+        TensorPrimitives.Exp(p, p);
+        float sum = Elementwise.Sum(p);
         if (Vector512.IsHardwareAccelerated && D % 16 == 0 && D <= 256)
         {
             int n = D / 16;
@@ -560,23 +590,18 @@ internal sealed unsafe class FlashAttention
             ref float vr = ref MemoryMarshal.GetArrayDataReference(v);
             for (int j = 0; j < end; j++)
             {
-                if (float.IsNegativeInfinity(scores[j])) continue;
-                float p = MathF.Exp(scores[j] - max);
-                sum += p;
-                var pv = Vector512.Create(p);
+                float w = p[j];
+                if (w == 0f) continue;
+                var pv = Vector512.Create(w);
                 nuint row = (nuint)(first + j * stride);
                 for (int u = 0; u < n; u++) acc[u] = Vector512.FusedMultiplyAdd(pv, Vector512.LoadUnsafe(ref vr, row + (nuint)(u * 16)), acc[u]);
             }
             for (int u = 0; u < n; u++) acc[u].CopyTo(o.Slice(u * 16, 16));
             return sum;
         }
+        o.Clear();
         for (int j = 0; j < end; j++)
-        {
-            if (float.IsNegativeInfinity(scores[j])) continue;
-            float p = MathF.Exp(scores[j] - max);
-            sum += p;
-            TensorPrimitives.MultiplyAdd(v.AsSpan(first + j * stride, D), p, o, o);
-        }
+            if (p[j] != 0f) TensorPrimitives.MultiplyAdd(v.AsSpan(first + j * stride, D), p[j], o, o);
         return sum;
     }
 

@@ -17,7 +17,7 @@ namespace AlignSharp.Tensors.Kernels;
 /// thread count and any scheduling.
 /// </para>
 /// </summary>
-public static unsafe class Sgemm
+public static unsafe partial class Sgemm
 {
     private enum Isa { V512, V256, V128 }
 
@@ -82,6 +82,11 @@ public static unsafe class Sgemm
         {
             // op(A) times column vector: y[p] = op(B)[p, 0]; C is a column with stride ldc.
             Gemv(b, transB ? 1 : ldb, a, lda, transA, k, m, c, ldc, accumulate, threads > 1 ? pool : null);
+            return;
+        }
+        if (!transA && transB && m <= SmallM)
+        {
+            SmallMTransB(m, n, k, a, lda, b, ldb, c, ldc, accumulate, work >= GemvParallelThreshold * 4 && pool is { Threads: > 1 } ? pool : null);
             return;
         }
         Blocked(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, threads > 1 ? pool : null);
