@@ -41,8 +41,9 @@ internal static class CommandLine
           generate --model DIR (--prompt TEXT | --prompt-ids "1 2 3") [--chat] [--max-new-tokens N]
                    [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--repetition-penalty R]
                    [--seed S] [--stop TEXT ...] [--print-ids]
-                                 continue a prompt (KV-cached); defaults from generation_config.json
-                                 (greedy unless do_sample); --print-ids ends with the generated ids
+                                 continue a prompt (KV-cached), streaming the text; defaults from
+                                 generation_config.json (greedy unless do_sample); --print-ids ends
+                                 with the generated ids (always printed when the model has no tokenizer)
           bench decode [--batch B] [--new-tokens N] [--threads T]
                                  greedy decoding speed of the bench-decode Llama; last line tokens/s
           --help                 show this text

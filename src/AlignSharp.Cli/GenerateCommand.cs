@@ -52,14 +52,26 @@ internal static class GenerateCommand
             StopStrings = o.Values("stop").ToList(),
         };
         var generator = new Generator(model, tokenizer);
-        var result = generator.Generate([ids], options)[0];
-        stdout.Write(result.Text);
-        if (o.Flag("print-ids"))
+        if (o.Flag("print-ids") || tokenizer is null)
         {
+            var result = generator.Generate([ids], options)[0];
+            stdout.Write(result.Text);
             stdout.WriteLine();
-            stdout.WriteLine(string.Join(' ', result.Tokens));
+            if (o.Flag("print-ids") || tokenizer is null) stdout.WriteLine(string.Join(' ', result.Tokens));
+            return 0;
         }
-        else stdout.WriteLine();
+        // Stream the text as it is generated.
+        var stream = generator.StreamAsync(ids, options).GetAsyncEnumerator();
+        try
+        {
+            while (stream.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+            {
+                stdout.Write(stream.Current);
+                stdout.Flush();
+            }
+        }
+        finally { stream.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        stdout.WriteLine();
         return 0;
     }
 }
