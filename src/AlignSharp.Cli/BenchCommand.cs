@@ -14,9 +14,10 @@ internal static class BenchCommand
         {
             "gemm" => Gemm(new Options(args[1..], "bench gemm", "m", "n", "k", "threads", "repeat", "compare"), stdout),
             "ops" => OpsBench(new Options(args[1..], "bench ops", "threads", "repeat"), stdout),
+            "train" => TrainBench.Run(new Options(args[1..], "bench train", "threads", "steps", "compare-torch"), stdout),
             "decode" => DecodeBench(new Options(args[1..], "bench decode", "batch", "new-tokens", "threads"), stdout),
             "tokenizer" => TokenizerBench.Run(new Options(args[1..], "bench tokenizer", "mb", "input", "vocab-size", "compare"), stdout),
-            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, decode, tokenizer)"),
+            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer)"),
         };
     }
 

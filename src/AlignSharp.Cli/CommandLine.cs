@@ -44,6 +44,9 @@ internal static class CommandLine
                                  continue a prompt (KV-cached), streaming the text; defaults from
                                  generation_config.json (greedy unless do_sample); --print-ids ends
                                  with the generated ids (always printed when the model has no tokenizer)
+          bench train [--steps N] [--threads T] [--compare-torch SCRIPT]
+                                 AdamW training steps of the bench-small GPT-2; last line tokens/s
+                                 (SCRIPT: the PyTorch reference torch_gpt2.py, run in the same command)
           bench decode [--batch B] [--new-tokens N] [--threads T]
                                  greedy decoding speed of the bench-decode Llama; last line tokens/s
           --help                 show this text
