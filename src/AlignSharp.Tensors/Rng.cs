@@ -23,6 +23,17 @@ public sealed class Rng
         return z ^ (z >> 31);
     }
 
+    /// <summary>The generator's full state, for checkpoints (a resumed run draws the same numbers).</summary>
+    public ulong[] GetState() => [_s0, _s1, _s2, _s3, _spareNormal is { } s ? BitConverter.DoubleToUInt64Bits(s) : 0, _spareNormal is null ? 0UL : 1UL];
+
+    /// <summary>Restores a state from <see cref="GetState"/>.</summary>
+    public void SetState(ulong[] state)
+    {
+        if (state.Length != 6) throw new ArgumentException($"RNG state needs 6 values, got {state.Length}");
+        (_s0, _s1, _s2, _s3) = (state[0], state[1], state[2], state[3]);
+        _spareNormal = state[5] == 1 ? BitConverter.UInt64BitsToDouble(state[4]) : null;
+    }
+
     public ulong NextUInt64()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+
+namespace AlignSharp.Training.Config;
+
+/// <summary>
+/// Binds flat snake_case keys (from a YAML recipe and <c>--set key=value</c> overrides) to the init properties of
+/// options records (TRL's names: learning_rate → LearningRate). Unknown keys and bad values are errors that name
+/// the key, its source and the fix; <see cref="Describe"/> lists every key with its default for --help.
+/// </summary>
+public static class ConfigBinder
+{
+    public static string SnakeCase(string name)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1])))) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(c));
+        }
+        return sb.ToString();
+    }
+
+    private static PropertyInfo[] Settable(Type t) => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToArray();
+
+    /// <summary>The keys a type accepts.</summary>
+    public static IEnumerable<string> Keys(Type t) => Settable(t).Select(p => SnakeCase(p.Name));
+
+    /// <summary>
+    /// A copy of <paramref name="defaults"/> with the values whose keys belong to <typeparamref name="T"/>; the keys used
+    /// are removed from <paramref name="values"/> (so the caller can report what nobody claimed).
+    /// </summary>
+    public static T Bind<T>(T defaults, IDictionary<string, (string Value, string Source)> values) where T : class
+    {
+        var copy = (T)typeof(T).GetMethod("<Clone>$")!.Invoke(defaults, null)!;
+        foreach (var p in Settable(typeof(T)))
+        {
+            string key = SnakeCase(p.Name);
+            if (!values.Remove(key, out var entry)) continue;
+            p.SetValue(copy, Convert(entry.Value, p.PropertyType, key, entry.Source));
+        }
+        return copy;
+    }
+
+    /// <summary>Fails on keys no options record claimed, suggesting the closest known key.</summary>
+    public static void RejectUnknown(IDictionary<string, (string Value, string Source)> leftover, IEnumerable<string> known)
+    {
+        if (leftover.Count == 0) return;
+        var (key, (_, source)) = leftover.First();
+        var knownList = known.ToList();
+        string? guess = knownList.OrderBy(k => Distance(k, key)).FirstOrDefault();
+        throw new TrainingException($"{source}: unknown key '{key}'{(guess is not null && Distance(guess, key) <= 3 ? $" (did you mean '{guess}'?)" : "")}; run with --help for the list of keys");
+    }
+
+    private static object? Convert(string value, Type type, string key, string source)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (Nullable.GetUnderlyingType(type) is not null && (value is "" or "null" or "~")) return null;
+        if (!type.IsValueType && value is "null" or "~") return null;
+        try
+        {
+            if (target == typeof(string)) return value;
+            if (target == typeof(int)) return int.Parse(value, CultureInfo.InvariantCulture);
+            if (target == typeof(long)) return long.Parse(value, CultureInfo.InvariantCulture);
+            if (target == typeof(ulong)) return ulong.Parse(value, CultureInfo.InvariantCulture);
+            if (target == typeof(float)) return float.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (target == typeof(double)) return double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (target == typeof(bool)) return value.ToLowerInvariant() switch
+            {
+                "true" or "yes" or "1" => true,
+                "false" or "no" or "0" => false,
+                _ => throw new FormatException(),
+            };
+            if (target == typeof(IReadOnlyList<string>) || target == typeof(string[]))
+                return value.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.Trim('"', '\'')).ToArray();
+            if (target.IsEnum) return Enum.Parse(target, value.Replace("_", ""), ignoreCase: true);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new TrainingException($"{source}: {key}: '{value}' is not a valid {Describe(target)}");
+        }
+        throw new TrainingException($"{source}: {key}: values of type {target.Name} are not supported");
+    }
+
+    private static string Describe(Type t) =>
+        t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
+
+    /// <summary>"key: default — description" lines for --help.</summary>
+    public static IEnumerable<string> Describe<T>(T defaults, IReadOnlyDictionary<string, string>? help = null) where T : class
+    {
+        foreach (var p in Settable(typeof(T)))
+        {
+            string key = SnakeCase(p.Name);
+            object? v = p.GetValue(defaults);
+            string shown = v switch
+            {
+                null => "null",
+                string s => s.Length == 0 ? "\"\"" : s,
+                bool b => b ? "true" : "false",
+                float f => f.ToString(CultureInfo.InvariantCulture),
+                double d => d.ToString(CultureInfo.InvariantCulture),
+                IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+                _ => System.Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+            };
+            yield return help is not null && help.TryGetValue(key, out var h) ? $"  {key}: {shown}  — {h}" : $"  {key}: {shown}";
+        }
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+}
