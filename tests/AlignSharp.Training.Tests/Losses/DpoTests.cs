@@ -1,0 +1,85 @@
+using AlignSharp.Tensors;
+using AlignSharp.Training.Trainers;
+
+namespace AlignSharp.Training.Tests.Losses;
+
+public class DpoTests
+{
+    public static TheoryData<string> Cases => LossFixtures.Names("dpo");
+
+    private static DpoOptions Options(System.Text.Json.JsonElement options) => new()
+    {
+        Beta = (float)options.GetProperty("beta").GetDouble(),
+        LossType = Dpo.ParseLossType(options.GetProperty("loss_type").GetString()!),
+        LabelSmoothing = (float)options.GetProperty("label_smoothing").GetDouble(),
+        RpoAlpha = options.GetProperty("rpo_alpha").OptionalFloat(),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Matches_torch(string name)
+    {
+        var fixture = LossFixtures.Case("dpo", name);
+        var inputs = fixture.GetProperty("inputs");
+        var policyChosen = LossFixtures.Policy(inputs.GetProperty("policy_chosen").Floats());
+        var policyRejected = LossFixtures.Policy(inputs.GetProperty("policy_rejected").Floats());
+
+        var result = Dpo.Loss(policyChosen, policyRejected,
+            LossFixtures.Constant(inputs.GetProperty("reference_chosen").Floats()), LossFixtures.Constant(inputs.GetProperty("reference_rejected").Floats()),
+            inputs.GetProperty("chosen_counts").Ints(), inputs.GetProperty("rejected_counts").Ints(), Options(fixture.GetProperty("options")));
+        result.Loss.Backward();
+
+        LossFixtures.MatchesLossAndMetrics(fixture, result);
+        LossFixtures.MatchesGradient(fixture, policyChosen, "policy_chosen");
+        LossFixtures.MatchesGradient(fixture, policyRejected, "policy_rejected");
+    }
+
+    [Theory]
+    [InlineData("smoothing_rpo")]
+    [InlineData("ipo_rpo")]
+    public void Gradient_matches_finite_differences(string name)
+    {
+        var fixture = LossFixtures.Case("dpo", name);
+        var inputs = fixture.GetProperty("inputs");
+        var policyChosen = LossFixtures.Policy(inputs.GetProperty("policy_chosen").Floats());
+        var policyRejected = LossFixtures.Policy(inputs.GetProperty("policy_rejected").Floats());
+        var referenceChosen = LossFixtures.Constant(inputs.GetProperty("reference_chosen").Floats());
+        var referenceRejected = LossFixtures.Constant(inputs.GetProperty("reference_rejected").Floats());
+        int[] chosenCounts = inputs.GetProperty("chosen_counts").Ints(), rejectedCounts = inputs.GetProperty("rejected_counts").Ints();
+        var options = Options(fixture.GetProperty("options"));
+
+        Tensor Loss() => Dpo.Loss(policyChosen, policyRejected, referenceChosen, referenceRejected, chosenCounts, rejectedCounts, options).Loss;
+        LossFixtures.MatchesFiniteDifferences(Loss, policyChosen);
+        LossFixtures.MatchesFiniteDifferences(Loss, policyRejected);
+    }
+
+    [Fact]
+    public void Reference_log_probs_get_no_gradient()
+    {
+        var policy = LossFixtures.Policy([-10f, -12f]);
+        var reference = LossFixtures.Policy([-11f, -11f]);
+        var result = Dpo.Loss(policy, LossFixtures.Policy([-13f, -9f]), reference, reference, [4, 5], [4, 5]);
+        result.Loss.Backward();
+        Assert.NotNull(policy.Grad);
+        Assert.Null(reference.Grad);
+    }
+
+    [Fact]
+    public void Zero_margin_gives_log_2()
+    {
+        var same = LossFixtures.Policy([-5f, -7f, -9f]);
+        var result = Dpo.Loss(same, same, LossFixtures.Constant([-5f, -7f, -9f]), LossFixtures.Constant([-5f, -7f, -9f]), [1, 2, 3], [1, 2, 3]);
+        Assert.Equal(MathF.Log(2f), result.Loss.Item(), 6);
+        Assert.Equal(0f, result.Metrics["rewards/accuracies"]);
+    }
+
+    [Fact]
+    public void Rejects_label_smoothing_outside_the_sigmoid_loss_and_unknown_loss_types()
+    {
+        var x = Tensor.FromArray([-1f], 1);
+        var error = Assert.Throws<ArgumentException>(() => Dpo.Loss(x, x, x, x, [1], [1], new DpoOptions { LossType = DpoLossType.Ipo, LabelSmoothing = 0.1f }));
+        Assert.Contains("sigmoid loss only", error.Message);
+        Assert.Contains("sigmoid, hinge, ipo", Assert.Throws<ArgumentException>(() => Dpo.ParseLossType("robust")).Message);
+        Assert.Contains("at least one token", Assert.Throws<ArgumentException>(() => Dpo.Loss(x, x, x, x, [0], [1])).Message);
+    }
+}
