@@ -44,6 +44,9 @@ internal static class CommandLine
                                  continue a prompt (KV-cached), streaming the text; defaults from
                                  generation_config.json (greedy unless do_sample); --print-ids ends
                                  with the generated ids (always printed when the model has no tokenizer)
+          train sft|rm|dpo|kto|orpo|simpo --config FILE.yaml [--set key=value ...] [--help]
+                                 train on a TRL-format JSONL dataset; --help lists every key with its
+                                 default; checkpoints, metrics.jsonl and TensorBoard logs go to output_dir
           bench train [--steps N] [--threads T] [--compare-torch SCRIPT]
                                  AdamW training steps of the bench-small GPT-2; last line tokens/s
                                  (SCRIPT: the PyTorch reference torch_gpt2.py, run in the same command)
@@ -75,6 +78,8 @@ internal static class CommandLine
                     return ModelCommand.Run(args[1..], stdout);
                 case "generate":
                     return GenerateCommand.Run(args[1..], stdout);
+                case "train":
+                    return TrainCommand.Run(args[1..], stdout);
                 default:
                     stderr.WriteLine($"alignsharp: unknown command '{args[0]}' (run `alignsharp --help` for the list)");
                     return 2;
@@ -87,7 +92,8 @@ internal static class CommandLine
         }
         catch (Exception e) when (e is AlignSharp.Models.Tokenizers.TokenizerException or AlignSharp.Models.ChatTemplates.TemplateException
                                        or AlignSharp.Models.Checkpoints.SafetensorsException
-                                       or AlignSharp.Models.Transformers.ModelFormatException or IOException or UnauthorizedAccessException)
+                                       or AlignSharp.Models.Transformers.ModelFormatException or AlignSharp.Training.TrainingException
+                                       or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"alignsharp: {e.Message}");
             return 1;

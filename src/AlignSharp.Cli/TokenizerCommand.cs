@@ -20,6 +20,7 @@ internal static class TokenizerCommand
             {
                 var o = new Options(rest, "tokenizer corpus", "out", "mb", "seed");
                 string path = o.Required("out", "tokenizer corpus");
+                if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } parent) Directory.CreateDirectory(parent);
                 File.WriteAllText(path, SyntheticText.Generate(o.Int("mb", 4) * 1_000_000, (ulong)o.Int("seed", 1, 0)));
                 stdout.WriteLine($"wrote {path}");
                 return 0;

@@ -71,17 +71,17 @@ public abstract class Trainer : IDisposable
         long total = TotalSteps;
         int warmup = Args.WarmupSteps > 0 ? Args.WarmupSteps : (int)Math.Ceiling(Args.WarmupRatio * total);
         var schedule = new LearningRateSchedule(Args.LrSchedulerType, Args.LearningRate, warmup, (int)total).Validate();
-        var order = new DataOrder(ExampleCount, Args.Seed);
-        int epoch = 0, position = 0;
         long step = 0;
         double lastLoss = double.NaN;
+        var start = Data.DataPosition.Start;
         if (Args.Resume && Checkpoints.Latest(Args.OutputDir) is { } resumeFrom)
         {
             var state = Checkpoints.Restore(resumeFrom, Model, _optimizer, out var rngs);
             if (rngs.TryGetValue("dropout", out var d)) DropoutRng.SetState(d);
             RestoreRngs(rngs);
-            (step, epoch, position, lastLoss) = (state.GlobalStep, state.Epoch, state.Position, state.LastLoss);
+            (step, lastLoss, start) = (state.GlobalStep, state.LastLoss, new Data.DataPosition(state.Epoch, state.Position));
         }
+        var order = new Data.DataOrder(ExampleCount, (int)(Args.Seed & 0x7FFFFFFF), shuffle: true, start);
 
         var sums = new Dictionary<string, double>();
         int logged = 0;
@@ -94,7 +94,7 @@ public abstract class Trainer : IDisposable
             double stepLoss = 0;
             for (int micro = 0; micro < Args.GradientAccumulationSteps; micro++)
             {
-                var batch = order.Take(ref epoch, ref position, Args.PerDeviceTrainBatchSize);
+                var batch = order.NextBatch(Args.PerDeviceTrainBatchSize);
                 using var scope = new TensorScope();
                 var result = ComputeLoss(batch);
                 float loss = result.Loss.Item();
@@ -118,7 +118,7 @@ public abstract class Trainer : IDisposable
             stepMetrics["learning_rate"] = lr;
             foreach (var (k, v) in stepMetrics) sums[k] = sums.GetValueOrDefault(k) + v;
             logged++;
-            var progress = new Dictionary<string, double>(stepMetrics) { ["epoch"] = epoch + (double)position / ExampleCount };
+            var progress = new Dictionary<string, double>(stepMetrics) { ["epoch"] = order.Position.Epoch + (double)order.Position.Index / ExampleCount };
             if (step % Math.Max(1, Args.LoggingSteps) == 0 || step == total)
             {
                 var averaged = sums.ToDictionary(kv => kv.Key, kv => kv.Value / logged);
@@ -127,11 +127,11 @@ public abstract class Trainer : IDisposable
                 foreach (var sink in _sinks) sink(step, averaged);
                 sums.Clear(); logged = 0;
             }
-            Progress?.Invoke(new TrainingProgress(step, total, epoch, progress, clock.Elapsed));
+            Progress?.Invoke(new TrainingProgress(step, total, order.Position.Epoch, progress, clock.Elapsed));
             if ((Args.SaveSteps > 0 && step % Args.SaveSteps == 0) || step == total)
                 Checkpoints.Save(Args.OutputDir, step, Model, _optimizer, new TrainerState
                 {
-                    GlobalStep = step, Epoch = epoch, Position = position, LastLoss = lastLoss,
+                    GlobalStep = step, Epoch = order.Position.Epoch, Position = order.Position.Index, LastLoss = lastLoss,
                     RngStates = SaveRngs(new Dictionary<string, ulong[]> { ["dropout"] = DropoutRng.GetState() }),
                 }, Args.SaveTotalLimit);
         }

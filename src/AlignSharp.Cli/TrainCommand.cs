@@ -1,0 +1,157 @@
+using AlignSharp.Models.ChatTemplates;
+using AlignSharp.Models.Lora;
+using AlignSharp.Models.Transformers;
+using AlignSharp.Tensors;
+using AlignSharp.Training;
+using AlignSharp.Training.Config;
+using AlignSharp.Training.Core;
+using AlignSharp.Training.Data;
+using AlignSharp.Training.Metrics;
+using AlignSharp.Training.Trainers;
+
+namespace AlignSharp.Cli;
+
+/// <summary>`alignsharp train sft|rm|dpo|kto|orpo|simpo --config FILE.yaml [--set key=value ...]`.</summary>
+internal static class TrainCommand
+{
+    /// <summary>Options only DPO reads beside <see cref="DpoOptions"/>.</summary>
+    internal sealed record ReferenceOptions { public bool PrecomputeRefLogProbs { get; init; } }
+
+    private static readonly string[] Methods = ["sft", "rm", "dpo", "kto", "orpo", "simpo"];
+
+    /// <summary>TRL's default learning rate per method (transformers' 5e-5 for SFT and reward models).</summary>
+    private static TrainingArguments Defaults(string method) => new()
+    {
+        LearningRate = method switch { "sft" => 2e-5f, "rm" => 1e-5f, "kto" => 5e-7f, _ => 1e-6f },
+        OutputDir = $"runs/{method}",
+        MaxLength = method == "sft" ? 1024 : 1024,
+    };
+
+    private static object[] MethodOptions(string method) => method switch
+    {
+        "dpo" => [new DpoOptions(), new ReferenceOptions()],
+        "kto" => [new KtoOptions()],
+        "orpo" => [new OrpoOptions()],
+        "simpo" => [new SimPoOptions()],
+        "rm" => [new RewardModelOptions()],
+        _ => [],
+    };
+
+    public static int Run(string[] args, TextWriter stdout)
+    {
+        if (args.Length == 0 || !Methods.Contains(args[0]))
+            throw new UsageException($"train: name a method ({string.Join(", ", Methods)}): alignsharp train dpo --config recipe.yaml [--set key=value ...]");
+        string method = args[0];
+        var o = new Options(args[1..], $"train {method}", ["config", "set"], ["help"]);
+        if (o.Flag("help"))
+        {
+            stdout.WriteLine($"alignsharp train {method} --config FILE.yaml [--set key=value ...]\n\nkeys (YAML or --set) with their defaults:");
+            foreach (var line in ConfigBinder.Describe(Defaults(method))) stdout.WriteLine(line);
+            foreach (var opt in MethodOptions(method))
+                foreach (var line in typeof(ConfigBinder).GetMethod(nameof(ConfigBinder.Describe))!.MakeGenericMethod(opt.GetType()).Invoke(null, [opt, null]) as IEnumerable<string> ?? [])
+                    stdout.WriteLine(line);
+            return 0;
+        }
+        var values = RecipeFile.Read(o.Value("config"), o.Values("set"));
+        var known = ConfigBinder.Keys(typeof(TrainingArguments)).Concat(MethodOptions(method).SelectMany(x => ConfigBinder.Keys(x.GetType()))).ToList();
+        var arguments = ConfigBinder.Bind(Defaults(method), values).Validate();
+        var dpo = ConfigBinder.Bind(new DpoOptions(), method == "dpo" ? values : new Dictionary<string, (string, string)>());
+        var reference = ConfigBinder.Bind(new ReferenceOptions(), method == "dpo" ? values : new Dictionary<string, (string, string)>());
+        var kto = ConfigBinder.Bind(new KtoOptions(), method == "kto" ? values : new Dictionary<string, (string, string)>());
+        var orpo = ConfigBinder.Bind(new OrpoOptions(), method == "orpo" ? values : new Dictionary<string, (string, string)>());
+        var simpo = ConfigBinder.Bind(new SimPoOptions(), method == "simpo" ? values : new Dictionary<string, (string, string)>());
+        var rm = ConfigBinder.Bind(new RewardModelOptions(), method == "rm" ? values : new Dictionary<string, (string, string)>());
+        ConfigBinder.RejectUnknown(values, known);
+        if (arguments.Threads > 0) WorkerPool.SetDefaultThreads(arguments.Threads);
+
+        // Model, tokenizer and template.
+        ChatTemplate? templateOverride = arguments.ChatTemplate switch
+        {
+            null => null,
+            var t when File.Exists(t) => ChatTemplate.Parse(File.ReadAllText(t), t),
+            var t => BuiltInTemplates.Get(t),
+        };
+        var encoder = ExampleTokenizer.FromFolder(arguments.Model, templateOverride);
+        TrainableModel trainable;
+        if (method == "rm")
+        {
+            bool isRewardModel = File.ReadAllText(Path.Combine(arguments.Model, "config.json")).Contains("ForSequenceClassification");
+            var valueModel = isRewardModel ? ValueHeadModel.Load(arguments.Model) : ValueHeadModel.Create(HuggingFaceFolder.Load(arguments.Model), arguments.Seed);
+            if (arguments.UsePeft) throw new TrainingException("use_peft: reward models train in full here (LoRA on a value head is not supported yet)");
+            trainable = new RewardModelTrainable(valueModel);
+        }
+        else
+        {
+            var model = HuggingFaceFolder.Load(arguments.Model);
+            trainable = arguments.UsePeft
+                ? new LoraCausalLm(model, new LoraConfig(arguments.LoraR, arguments.LoraAlpha, arguments.LoraDropout, arguments.LoraTargetModules, null, arguments.UseRslora),
+                    arguments.Seed, Path.GetFullPath(arguments.Model))
+                : new FullCausalLm(model);
+        }
+
+        // Data.
+        var truncation = new TruncationOptions
+        {
+            MaxLength = arguments.MaxLength, MaxPromptLength = arguments.MaxPromptLength,
+            Mode = arguments.TruncationMode == "keep_start" ? TruncationMode.KeepStart : TruncationMode.KeepEnd,
+        };
+        var expected = method switch { "sft" => (DatasetKind?)null, "kto" => DatasetKind.UnpairedPreference, _ => DatasetKind.Preference };
+        var dataset = new JsonlDataset(arguments.Dataset, expected, arguments.SkipBadRows);
+        var rows = dataset.ToList();
+        stdout.WriteLine($"{method}: {rows.Count} rows from {arguments.Dataset}{(dataset.SkippedRows > 0 ? $" ({dataset.SkippedRows} malformed rows skipped: {string.Join("; ", dataset.SkipReasons)})" : "")}");
+        int pad = encoder.PadId;
+        Trainer trainer = method switch
+        {
+            "sft" => new SftTrainer(arguments, trainable, rows.Select(r => encoder.Sft(r, new SftOptions
+            {
+                MaxLength = arguments.Packing ? null : arguments.MaxLength, CompletionOnlyLoss = arguments.CompletionOnlyLoss, AssistantOnlyLoss = arguments.AssistantOnlyLoss,
+            })).ToList(), pad, encoder.EosId, dataset.SkippedRows),
+            "kto" => new KtoTrainer(arguments, trainable, rows.Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r, truncation)).ToList(), pad, kto, dataset.SkippedRows),
+            _ => PreferenceTrainer(method, arguments, trainable, rows.Cast<PreferenceRow>().Select(r => encoder.Preference(r, truncation)).ToList(), pad, dpo, reference, orpo, simpo, rm, dataset.SkippedRows),
+        };
+
+        using var metrics = new MetricsLogger(new TensorBoardWriter(Path.Combine(arguments.OutputDir, "logs")), new JsonlMetricsWriter(arguments.OutputDir));
+        trainer.AddMetricsSink((step, scalars) =>
+        {
+            metrics.Log(step, scalars);
+            stdout.WriteLine($"step {step}: " + string.Join(", ", scalars.Where(kv => kv.Key is "loss" or "learning_rate" or "grad_norm" or "rewards/accuracies" or "rewards/margins" or "accuracy" or "kl" or "tokens_per_second")
+                .Select(kv => $"{kv.Key} {kv.Value:G4}")));
+        });
+        var bar = Progress.Bar($"train {method}", stdout);
+        trainer.Progress += p => bar((int)p.Step, (int)p.TotalSteps);
+        using (trainer)
+        {
+            var result = trainer.Train();
+            SaveTokenizer(encoder, arguments.OutputDir, templateOverride);
+            if (method == "rm" && arguments.EvalDataset is { } eval && trainer is RewardModelTrainer rmTrainer)
+            {
+                var evalPairs = new JsonlDataset(eval, DatasetKind.Preference, arguments.SkipBadRows).Cast<PreferenceRow>().Select(r => encoder.Preference(r, truncation)).ToList();
+                stdout.WriteLine($"eval pairwise accuracy: {rmTrainer.Accuracy(evalPairs):P1} on {evalPairs.Count} pairs");
+            }
+            stdout.WriteLine($"done: {result.Steps} steps, final loss {result.FinalLoss:G4}; model in {result.OutputDir}");
+        }
+        return 0;
+    }
+
+    private static Trainer PreferenceTrainer(string method, TrainingArguments a, TrainableModel m, List<PreferenceExample> pairs, int pad,
+        DpoOptions dpo, ReferenceOptions reference, OrpoOptions orpo, SimPoOptions simpo, RewardModelOptions rm, int skipped) => method switch
+    {
+        "dpo" => new DpoTrainer(a, m, pairs, pad, dpo, reference.PrecomputeRefLogProbs, skipped),
+        "orpo" => new OrpoTrainer(a, m, pairs, pad, orpo, skipped),
+        "simpo" => new SimPoTrainer(a, m, pairs, pad, simpo, skipped),
+        "rm" => new RewardModelTrainer(a, (RewardModelTrainable)m, pairs, pad, rm, skipped),
+        _ => throw new UsageException($"train: unknown method '{method}'"),
+    };
+
+    /// <summary>The output folder gets the tokenizer and chat template too, so it loads as a complete model folder.</summary>
+    private static void SaveTokenizer(ExampleTokenizer encoder, string outputDir, ChatTemplate? templateOverride)
+    {
+        encoder.Tokenizer.Save(outputDir);
+        var config = new AlignSharp.Models.Tokenizers.TokenizerConfig
+        {
+            BosToken = encoder.TemplateOptions.BosToken, EosToken = encoder.TemplateOptions.EosToken,
+            ChatTemplate = (templateOverride ?? encoder.Template)?.Source,
+        };
+        config.Save(outputDir, encoder.Tokenizer);
+    }
+}
