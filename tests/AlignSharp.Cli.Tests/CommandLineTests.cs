@@ -196,3 +196,55 @@ public class ModelCommandTests : IDisposable
         Assert.Contains("folder not found", err);
     }
 }
+
+public class TrainCommandTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "alignsharp-cli-train-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter(); var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string here = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
+
+    [Fact]
+    public void Sft_then_dpo_from_recipes_with_overrides()
+    {
+        string tok = Path.Combine(_dir, "tok"), model = Path.Combine(_dir, "tiny");
+        Assert.Equal(0, Run("tokenizer", "corpus", "--out", Path.Combine(_dir, "c.txt"), "--mb", "1").Code);
+        Assert.Equal(0, Run("tokenizer", "train", "--input", Path.Combine(_dir, "c.txt"), "--vocab-size", "600", "--out", tok,
+            "--special", "<|im_start|>", "--special", "<|im_end|>", "--eos", "<|im_end|>", "--chat-template", "chatml").Code);
+        Assert.Equal(0, Run("model", "init", "--arch", "qwen2", "--preset", "tiny", "--out", model, "--tokenizer", tok).Code);
+        string recipes = Path.Combine(Repo(), "recipes"), data = Path.Combine(Repo(), "examples", "data");
+        var (code, output, err) = Run("train", "sft", "--config", Path.Combine(recipes, "sft.yaml"), "--set", $"model={model}",
+            "--set", $"dataset={Path.Combine(data, "sft.jsonl")}", "--set", $"output_dir={Path.Combine(_dir, "sft")}", "--set", "max_steps=3");
+        Assert.True(code == 0, err + output);
+        Assert.Contains("done: 3 steps", output);
+        Assert.True(File.Exists(Path.Combine(_dir, "sft", "metrics.jsonl")));
+        Assert.True(Directory.EnumerateFiles(Path.Combine(_dir, "sft", "logs"), "events.out.tfevents.*").Any());
+
+        (code, output, err) = Run("train", "dpo", "--config", Path.Combine(recipes, "dpo.yaml"), "--set", $"model={Path.Combine(_dir, "sft")}",
+            "--set", $"dataset={Path.Combine(data, "preference.jsonl")}", "--set", $"output_dir={Path.Combine(_dir, "dpo")}", "--set", "max_steps=2", "--set", "use_peft=true");
+        Assert.True(code == 0, err + output);
+        Assert.True(File.Exists(Path.Combine(_dir, "dpo", "adapter_config.json")));
+    }
+
+    [Fact]
+    public void Unknown_keys_and_bad_values_name_the_key()
+    {
+        var (code, _, err) = Run("train", "dpo", "--set", "model=x", "--set", "dataset=y", "--set", "learnig_rate=0.1");
+        Assert.Equal(1, code);
+        Assert.Contains("learnig_rate", err);
+        Assert.Contains("learning_rate", err);
+        (code, _, err) = Run("train", "sft", "--set", "model=x", "--set", "dataset=y", "--set", "num_train_epochs=many");
+        Assert.Equal(1, code);
+        Assert.Contains("num_train_epochs", err);
+        var (help, output, _) = Run("train", "kto", "--help");
+        Assert.Equal(0, help);
+        Assert.Contains("desirable_weight", output);
+    }
+}

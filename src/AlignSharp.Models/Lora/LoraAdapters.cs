@@ -14,6 +14,9 @@ public sealed class LoraAdapters : IDisposable
     private readonly Dictionary<string, (Tensor A, Tensor B)> _modules;
     private readonly Rng _dropoutRng;
 
+    /// <summary>The dropout generator, whose state checkpoints save so a resumed run drops the same units.</summary>
+    public Rng DropoutRng => _dropoutRng;
+
     /// <summary>Whether dropout is applied (training) or not (evaluation, generation).</summary>
     public bool Training { get; set; } = true;
 

@@ -22,6 +22,9 @@ public abstract class TrainableModel : IDisposable
     /// <summary>Overwrites the trainable weights with those saved in <paramref name="folder"/>.</summary>
     public abstract void Restore(string folder);
 
+    /// <summary>Random generators the model draws from while training (e.g. LoRA dropout), by name, for checkpoints.</summary>
+    public virtual IReadOnlyDictionary<string, Rng> Generators => new Dictionary<string, Rng>();
+
     public virtual void Dispose() => Transformer.Dispose();
 
     protected static void CopyInto(IReadOnlyList<(string Name, Tensor Tensor)> targets, IReadOnlyDictionary<string, Tensor> sources, string folder)
@@ -68,6 +71,7 @@ public sealed class LoraCausalLm : TrainableModel
 
     public override TransformerModel Transformer => _model;
     public override IReadOnlyList<(string Name, Tensor Tensor)> Trainable { get; }
+    public override IReadOnlyDictionary<string, Rng> Generators => new Dictionary<string, Rng> { ["lora_dropout"] = Adapters.DropoutRng };
     public override void Save(string folder) => PeftFormat.Save(Adapters, folder, _baseName);
     public override void Restore(string folder)
     {

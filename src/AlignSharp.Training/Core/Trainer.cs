@@ -23,7 +23,6 @@ public abstract class Trainer : IDisposable
 {
     protected TrainingArguments Args { get; }
     protected TrainableModel Model { get; }
-    protected Rng DropoutRng { get; }
     private readonly Optimizer _optimizer;
     private readonly List<Action<long, IReadOnlyDictionary<string, double>>> _sinks = new();
 
@@ -37,7 +36,6 @@ public abstract class Trainer : IDisposable
     {
         Args = args.Validate();
         Model = model;
-        DropoutRng = new Rng(args.Seed ^ 0xD50);
         var trainable = model.Trainable.Select(t => new TrainableParameter(t.Name, t.Tensor, TrainableParameter.DefaultDecay(t.Name, t.Tensor))).ToList();
         foreach (var t in trainable) t.Tensor.RequiresGrad = true;
         _optimizer = args.Optim == "sgd"
@@ -50,6 +48,14 @@ public abstract class Trainer : IDisposable
 
     /// <summary>The mean loss over the given examples (with gradients) and the metrics to log for them.</summary>
     protected abstract BatchLoss ComputeLoss(int[] examples);
+
+    /// <summary>The training objective on the given examples, without updating anything (for evaluation and tests).</summary>
+    public double Evaluate(int[] examples)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = new TensorScope();
+        return ComputeLoss(examples).Loss.Item();
+    }
 
     /// <summary>Adds a metrics destination (called at each logging step with averaged metrics).</summary>
     public void AddMetricsSink(Action<long, IReadOnlyDictionary<string, double>> sink) => _sinks.Add(sink);
@@ -77,8 +83,8 @@ public abstract class Trainer : IDisposable
         if (Args.Resume && Checkpoints.Latest(Args.OutputDir) is { } resumeFrom)
         {
             var state = Checkpoints.Restore(resumeFrom, Model, _optimizer, out var rngs);
-            if (rngs.TryGetValue("dropout", out var d)) DropoutRng.SetState(d);
-            RestoreRngs(rngs);
+            foreach (var (name, rng) in Model.Generators)
+                if (rngs.TryGetValue(name, out var saved)) rng.SetState(saved);
             (step, lastLoss, start) = (state.GlobalStep, state.LastLoss, new Data.DataPosition(state.Epoch, state.Position));
         }
         var order = new Data.DataOrder(ExampleCount, (int)(Args.Seed & 0x7FFFFFFF), shuffle: true, start);
@@ -132,16 +138,12 @@ public abstract class Trainer : IDisposable
                 Checkpoints.Save(Args.OutputDir, step, Model, _optimizer, new TrainerState
                 {
                     GlobalStep = step, Epoch = order.Position.Epoch, Position = order.Position.Index, LastLoss = lastLoss,
-                    RngStates = SaveRngs(new Dictionary<string, ulong[]> { ["dropout"] = DropoutRng.GetState() }),
+                    RngStates = Model.Generators.ToDictionary(g => g.Key, g => g.Value.GetState()),
                 }, Args.SaveTotalLimit);
         }
         Model.Save(Args.OutputDir);
         return new TrainingResult(step, lastLoss, Args.OutputDir, SkippedRows);
     }
-
-    /// <summary>Trainers with their own random generators add their states here (and restore them in <see cref="RestoreRngs"/>).</summary>
-    protected virtual Dictionary<string, ulong[]> SaveRngs(Dictionary<string, ulong[]> states) => states;
-    protected virtual void RestoreRngs(IReadOnlyDictionary<string, ulong[]> states) { }
 
     public virtual void Dispose() => Model.Dispose();
 }
