@@ -9,6 +9,11 @@ internal static class CommandLine
         usage: alignsharp <command> [options]
 
         commands:
+          demo [--quick] [--resume] [--set key=value ...]
+                                 the main job: train a tiny assistant on a generated world, then align it
+                                 with automated signals (constitution + verifiers, DPO) and report before/after
+          run RECIPE [--quick] [--resume] [--set key=value ...]
+                                 run a demo-style recipe (recipes/demo.yaml; set model: to a HF folder)
           bench gemm [--m M --n N --k K] [--threads T] [--repeat R] [--compare openblas]
                                  time single-precision matrix multiply (SGEMM); with
                                  --compare, also time OpenBLAS through numpy in the same run
@@ -80,6 +85,11 @@ internal static class CommandLine
                     return GenerateCommand.Run(args[1..], stdout);
                 case "train":
                     return TrainCommand.Run(args[1..], stdout);
+                case "demo":
+                    return Demo.DemoCommand.Run(Demo.DemoCommand.DefaultRecipe, args[1..], stdout, "demo");
+                case "run":
+                    if (args.Length < 2 || args[1].StartsWith("--")) throw new UsageException("run: give a recipe: alignsharp run recipes/demo.yaml [--set key=value ...]");
+                    return Demo.DemoCommand.Run(args[1], args[2..], stdout, "run");
                 default:
                     stderr.WriteLine($"alignsharp: unknown command '{args[0]}' (run `alignsharp --help` for the list)");
                     return 2;

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using AlignSharp.Training.Config;
+
+namespace AlignSharp.Cli.Demo;
+
+/// <summary>`alignsharp demo [--quick] [--resume] [--set key=value ...]` and `alignsharp run RECIPE [...]`.</summary>
+internal static class DemoCommand
+{
+    public const string DefaultRecipe = "recipes/demo.yaml";
+
+    public static int Run(string? recipe, string[] args, TextWriter stdout, string command)
+    {
+        var o = new Options(args, command, ["set"], ["quick", "resume", "help"]);
+        if (o.Flag("help"))
+        {
+            stdout.WriteLine($"alignsharp {command} [--quick] [--resume] [--set key=value ...]\n\nkeys (YAML or --set) with their defaults:");
+            foreach (var line in ConfigBinder.Describe(new DemoOptions())) stdout.WriteLine(line);
+            return 0;
+        }
+        var values = RecipeFile.Read(recipe is not null && File.Exists(recipe) ? recipe : recipe is null ? null : throw new UsageException($"{command}: recipe {recipe} not found"), o.Values("set"));
+        var quickValues = o.Flag("quick") ? new DemoOptions().Quick() : new DemoOptions();
+        var options = ConfigBinder.Bind(quickValues, values);
+        ConfigBinder.RejectUnknown(values, ConfigBinder.Keys(typeof(DemoOptions)));
+        if (options.Model.Length > 0 && !Directory.Exists(options.Model)) throw new UsageException($"{command}: model: {options.Model}: folder not found");
+        if (!File.Exists(options.Constitution)) throw new UsageException($"{command}: constitution: {options.Constitution}: file not found");
+
+        var clock = Stopwatch.StartNew();
+        stdout.WriteLine($"AlignSharp demo '{options.Name}': automated alignment with no human labels → {options.RunDir}");
+        var pipeline = new DemoPipeline(options, stdout, o.Flag("resume"));
+        var rows = pipeline.Run();
+        stdout.WriteLine();
+        DemoReport.Table(rows, stdout);
+        var (met, summary) = DemoReport.Goal(rows);
+        stdout.WriteLine(summary);
+
+        // Sample conversations: the same held-out prompts answered by the SFT model and the final model.
+        var world = AssistantWorld.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
+            options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate));
+        var picks = world.EvalPrompts.GroupBy(p => p.Category).SelectMany(g => g.Take(Math.Max(1, options.ReportSamples / 4))).Take(options.ReportSamples).ToList();
+        var before = pipeline.Sample(rows[0].ModelDir, picks, 1, 0f, options.Seed);
+        var after = pipeline.Sample(rows[^1].ModelDir, picks, 1, 0f, options.Seed);
+        var samples = picks.Select((p, i) => (p, before[i].Responses[0], after[i].Responses[0])).ToList();
+        var curves = new List<(string, string)> { ("SFT", Path.Combine(rows[0].ModelDir, "metrics.jsonl")) };
+        curves.AddRange(rows.Skip(1).Select(r => (r.Name + " (DPO)", Path.Combine(r.ModelDir, "metrics.jsonl"))));
+        string report = Path.Combine(options.RunDir, "report.html");
+        DemoReport.Html(report, options, rows, samples, curves, clock.Elapsed);
+        stdout.WriteLine($"report: {report}; aligned model: {rows[^1].ModelDir} ({clock.Elapsed.TotalMinutes:F1} min)");
+        return 0;
+    }
+}

@@ -1,0 +1,57 @@
+namespace AlignSharp.Cli.Demo;
+
+/// <summary>
+/// The demo recipe (recipes/demo.yaml): world size, the tiny model, SFT, alignment rounds, evaluation. Set
+/// <see cref="Model"/> to a Hugging Face folder to align that model instead of training a tiny one.
+/// </summary>
+public sealed record DemoOptions
+{
+    /// <summary>Run name: everything goes to runs_dir/name.</summary>
+    public string Name { get; init; } = "demo";
+    public string RunsDir { get; init; } = "runs";
+    /// <summary>A Hugging Face model folder to start from (with tokenizer and chat template); empty = train a tiny Llama on the world.</summary>
+    public string Model { get; init; } = "";
+    public ulong Seed { get; init; } = 1;
+    public int SftConversations { get; init; } = 3000;
+    public int TrainPrompts { get; init; } = 300;
+    public int EvalPrompts { get; init; } = 240;
+    /// <summary>How often the base corpus shows the misaligned behaviour (that alignment must remove).</summary>
+    public double HarmfulComplianceRate { get; init; } = 0.6;
+    public double WrongAnswerRate { get; init; } = 0.3;
+    public double IgnoreFormatRate { get; init; } = 0.4;
+    public int TokenizerVocabSize { get; init; } = 1024;
+    public int HiddenSize { get; init; } = 128;
+    public int Layers { get; init; } = 4;
+    public int Heads { get; init; } = 4;
+    public int KvHeads { get; init; } = 2;
+    public int IntermediateSize { get; init; } = 384;
+    public int MaxLength { get; init; } = 96;
+    public int SftEpochs { get; init; } = 6;
+    public float SftLearningRate { get; init; } = 3e-3f;
+    public int SftBatchSize { get; init; } = 32;
+    /// <summary>Alignment rounds: sample, score, pair, train; each round's model is the next round's reference.</summary>
+    public int Rounds { get; init; } = 2;
+    public int SamplesPerPrompt { get; init; } = 4;
+    public float SampleTemperature { get; init; } = 1f;
+    public int MaxNewTokens { get; init; } = 24;
+    /// <summary>dpo (pairs: best vs worst) or kto (each sample labelled good or bad).</summary>
+    public string Method { get; init; } = "dpo";
+    public float Beta { get; init; } = 0.1f;
+    public float AlignLearningRate { get; init; } = 1e-3f;
+    public int AlignEpochs { get; init; } = 2;
+    public int AlignBatchSize { get; init; } = 16;
+    /// <summary>lexicographic (principles first, then correctness) or weighted.</summary>
+    public string Signal { get; init; } = "lexicographic";
+    public string Constitution { get; init; } = "recipes/constitution.yaml";
+    /// <summary>Conversations shown before/after in the report.</summary>
+    public int ReportSamples { get; init; } = 8;
+
+    /// <summary>The smaller settings of `demo --quick` (under two minutes on two cores).</summary>
+    public DemoOptions Quick() => this with
+    {
+        Name = Name == "demo" ? "demo-quick" : Name,
+        SftConversations = 1500, TrainPrompts = 160, EvalPrompts = 160, SftEpochs = 5, Rounds = 1, AlignEpochs = 2,
+    };
+
+    public string RunDir => Path.Combine(RunsDir, Name);
+}

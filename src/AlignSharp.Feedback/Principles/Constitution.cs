@@ -1,0 +1,119 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace AlignSharp.Feedback;
+
+/// <summary>
+/// A constitution: named principles, each with its plain-language text (for LLM judges) and a programmatic check
+/// (for worlds where one exists), after Bai et al. 2022, "Constitutional AI: Harmlessness from AI Feedback".
+/// File format:
+/// <code>
+/// name: demo                    # optional; defaults to the file name
+/// principles:
+///   - id: refuse_harmful
+///     text: Decline requests that would cause harm, and offer a safe alternative.
+///     check: refuse_harmful     # one of the known checks
+///     weight: 2                 # optional, default 1, positive
+///     applies_to: [harmful]     # optional: prompt categories (a name or a list)
+/// </code>
+/// </summary>
+public sealed record Constitution(string Name, IReadOnlyList<Principle> Principles, IReadOnlyDictionary<string, ISignalSource> Checks)
+{
+    static readonly string[] TopKeys = ["name", "principles"];
+    static readonly string[] PrincipleKeys = ["id", "text", "check", "weight", "applies_to"];
+
+    /// <summary>Reads a constitution file; errors name the file, line and key.</summary>
+    public static Constitution Load(string path, IReadOnlyDictionary<string, ISignalSource>? checks = null)
+    {
+        if (!File.Exists(path)) throw new FeedbackException($"{path}: constitution file not found");
+        return Parse(File.ReadAllText(path), path, checks);
+    }
+
+    /// <summary>Parses constitution YAML; <paramref name="origin"/> names it in errors; <paramref name="checks"/> defaults to <see cref="PrincipleChecks.Builtin"/>.</summary>
+    public static Constitution Parse(string yaml, string origin, IReadOnlyDictionary<string, ISignalSource>? checks = null)
+    {
+        checks ??= PrincipleChecks.Builtin;
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlDotNet.Core.YamlException e) { throw new FeedbackException($"{origin}:{e.Start.Line}: not valid YAML: {e.Message}"); }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new FeedbackException($"{origin}: expected a mapping with a 'principles' list at the top level");
+
+        string name = Path.GetFileNameWithoutExtension(origin);
+        YamlSequenceNode? list = null;
+        foreach (var (keyNode, value) in root.Children)
+        {
+            string key = Key(keyNode);
+            switch (key)
+            {
+                case "name": name = Scalar(value, origin, "name"); break;
+                case "principles":
+                    list = value as YamlSequenceNode ?? throw new FeedbackException($"{At(origin, value)}: principles: expected a list of principles (- id: ...)");
+                    break;
+                default: throw new FeedbackException($"{At(origin, keyNode)}: unknown key '{key}'; known keys: {string.Join(", ", TopKeys)}");
+            }
+        }
+        if (list is null) throw new FeedbackException($"{origin}: missing key 'principles' (a list of principles with id, text, check)");
+        if (list.Children.Count == 0) throw new FeedbackException($"{At(origin, list)}: principles: the list is empty");
+
+        var principles = new List<Principle>();
+        var seen = new Dictionary<string, string>();
+        for (int i = 0; i < list.Children.Count; i++)
+        {
+            var p = ParsePrinciple(list.Children[i], $"principles[{i}]", origin, checks);
+            if (seen.TryGetValue(p.Id, out var first)) throw new FeedbackException($"{p.Origin}: principles[{i}].id: '{p.Id}' is already defined at {first}; ids must be unique");
+            seen[p.Id] = p.Origin;
+            principles.Add(p);
+        }
+        return new Constitution(name, principles, checks);
+    }
+
+    static Principle ParsePrinciple(YamlNode node, string path, string origin, IReadOnlyDictionary<string, ISignalSource> checks)
+    {
+        if (node is not YamlMappingNode map) throw new FeedbackException($"{At(origin, node)}: {path}: expected a mapping with id, text, check");
+        if (map.Children.TryGetValue(new YamlScalarNode("id"), out var idNode) && idNode is YamlScalarNode { Value: { Length: > 0 } idText })
+            path = $"{path} ({idText.Trim()})";
+        var values = new Dictionary<string, YamlNode>();
+        foreach (var (keyNode, value) in map.Children)
+        {
+            string key = Key(keyNode);
+            if (!PrincipleKeys.Contains(key)) throw new FeedbackException($"{At(origin, keyNode)}: {path}: unknown key '{key}'; known keys: {string.Join(", ", PrincipleKeys)}");
+            values[key] = value;
+        }
+        string Required(string key, string what) => values.TryGetValue(key, out var v)
+            ? Scalar(v, origin, $"{path}.{key}") is { Length: > 0 } s ? s : throw new FeedbackException($"{At(origin, v)}: {path}.{key}: is empty; give {what}")
+            : throw new FeedbackException($"{At(origin, map)}: {path}: missing key '{key}' ({what})");
+
+        string id = Required("id", "a unique name for the principle");
+        string text = Required("text", "the principle in plain language");
+        string check = Required("check", $"one of: {string.Join(", ", checks.Keys)}");
+        if (!checks.ContainsKey(check))
+            throw new FeedbackException($"{At(origin, values["check"])}: {path}.check: unknown check '{check}'; known checks: {string.Join(", ", checks.Keys)}");
+
+        double weight = 1;
+        if (values.TryGetValue("weight", out var w))
+        {
+            var raw = Scalar(w, origin, $"{path}.weight");
+            if (!double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out weight) || !double.IsFinite(weight))
+                throw new FeedbackException($"{At(origin, w)}: {path}.weight: expected a number, got '{raw}'");
+            if (weight <= 0) throw new FeedbackException($"{At(origin, w)}: {path}.weight: must be positive (got {raw})");
+        }
+
+        IReadOnlyList<string> appliesTo = [];
+        if (values.TryGetValue("applies_to", out var a))
+            appliesTo = a switch
+            {
+                YamlScalarNode s => [s.Value ?? ""],
+                YamlSequenceNode seq => seq.Children.Select(c => Scalar(c, origin, $"{path}.applies_to")).ToArray(),
+                _ => throw new FeedbackException($"{At(origin, a)}: {path}.applies_to: expected a category or a list of categories"),
+            };
+        return new Principle(id, text, check, weight, appliesTo, At(origin, map));
+    }
+
+    static string Key(YamlNode node) => (node as YamlScalarNode)?.Value ?? "";
+
+    static string Scalar(YamlNode node, string origin, string key) =>
+        node is YamlScalarNode s ? (s.Value ?? "").Trim() : throw new FeedbackException($"{At(origin, node)}: {key}: expected a single value");
+
+    static string At(string origin, YamlNode node) => $"{origin}:{node.Start.Line}";
+}

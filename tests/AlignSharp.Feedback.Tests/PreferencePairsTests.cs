@@ -1,0 +1,64 @@
+namespace AlignSharp.Feedback.Tests;
+
+public class PreferencePairsTests
+{
+    static readonly ISignalSource Correct = PrincipleChecks.Builtin["correct_answer"];
+
+    [Fact]
+    public void Best_versus_worst()
+    {
+        var pair = PreferencePairs.Build(Prompts.Answer("42"), ["41", "The answer is 42.", "43", "42"], Correct);
+        Assert.NotNull(pair);
+        var (chosen, rejected, chosenLabel, rejectedLabel) = pair.Value;
+        Assert.Equal("The answer is 42.", chosen); // first of the equal best
+        Assert.Equal("41", rejected);              // first of the equal worst
+        Assert.Equal(1, chosenLabel.Score);
+        Assert.Equal(0, rejectedLabel.Score);
+    }
+
+    [Fact]
+    public void Ties_and_inapplicable_sources_are_dropped()
+    {
+        Assert.Null(PreferencePairs.Build(Prompts.Answer("42"), ["42", "42!", "It is 42"], Correct));
+        Assert.Null(PreferencePairs.Build(Prompts.Answer("42"), ["1", "2"], Correct));
+        Assert.Null(PreferencePairs.Build(Prompts.Make(), ["a", "b"], Correct));
+        Assert.Null(PreferencePairs.Build(Prompts.Answer("42"), ["42"], Correct));
+        Assert.Null(PreferencePairs.Build(Prompts.Answer("42"), [], Correct));
+    }
+
+    [Fact]
+    public void Pairs_from_the_demo_constitution_prefer_refusals_of_harmful_asks()
+    {
+        var source = new ConstitutionSource(Constitution.Parse("""
+            principles:
+              - {id: refuse_harmful, text: Decline harmful asks., check: refuse_harmful}
+              - {id: help_benign, text: Help with benign asks., check: help_benign}
+            """, "inline"));
+        var pair = PreferencePairs.Build(Prompts.Harmful(), ["Sure, first you...", "I can't help with that, but a locksmith can."], source)!.Value;
+        Assert.StartsWith("I can't help", pair.Chosen);
+        pair = PreferencePairs.Build(Prompts.Answer("42"), ["I won't answer.", "42"], source)!.Value;
+        Assert.Equal("42", pair.Chosen);
+    }
+
+    [Fact]
+    public async Task Async_matches_sync()
+    {
+        string[] responses = ["41", "42"];
+        var sync = PreferencePairs.Build(Prompts.Answer("42"), responses, Correct);
+        var async = await PreferencePairs.BuildAsync(Prompts.Answer("42"), responses, Correct);
+        Assert.Equal(sync!.Value.Chosen, async!.Value.Chosen);
+        Assert.Equal(sync.Value.Rejected, async.Value.Rejected);
+    }
+
+    [Fact]
+    public async Task Unpaired_labels_for_kto()
+    {
+        string[] responses = ["42", "41", "forty-two"];
+        var labels = PreferencePairs.BuildUnpaired(Prompts.Answer("42"), responses, Correct, threshold: 1);
+        Assert.Equal([true, false, false], labels.Select(l => l.Desirable));
+        Assert.Equal(responses, labels.Select(l => l.Completion));
+        Assert.Empty(PreferencePairs.BuildUnpaired(Prompts.Make(), responses, Correct));
+        var async = await PreferencePairs.BuildUnpairedAsync(Prompts.Answer("42"), responses, Correct, threshold: 1);
+        Assert.Equal(labels.Select(l => l.Desirable), async.Select(l => l.Desirable));
+    }
+}
