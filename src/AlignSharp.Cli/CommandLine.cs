@@ -86,7 +86,8 @@ internal static class CommandLine
                 case "train":
                     return TrainCommand.Run(args[1..], stdout);
                 case "demo":
-                    return Demo.DemoCommand.Run(Demo.DemoCommand.DefaultRecipe, args[1..], stdout, "demo");
+                    // The built-in defaults equal recipes/demo.yaml, so `demo` also works outside the repository.
+                    return Demo.DemoCommand.Run(File.Exists(Demo.DemoCommand.DefaultRecipe) ? Demo.DemoCommand.DefaultRecipe : null, args[1..], stdout, "demo");
                 case "run":
                     if (args.Length < 2 || args[1].StartsWith("--")) throw new UsageException("run: give a recipe: alignsharp run recipes/demo.yaml [--set key=value ...]");
                     return Demo.DemoCommand.Run(args[1], args[2..], stdout, "run");

@@ -17,12 +17,17 @@ internal static class DemoCommand
             foreach (var line in ConfigBinder.Describe(new DemoOptions())) stdout.WriteLine(line);
             return 0;
         }
-        var values = RecipeFile.Read(recipe is not null && File.Exists(recipe) ? recipe : recipe is null ? null : throw new UsageException($"{command}: recipe {recipe} not found"), o.Values("set"));
-        var quickValues = o.Flag("quick") ? new DemoOptions().Quick() : new DemoOptions();
-        var options = ConfigBinder.Bind(quickValues, values);
-        ConfigBinder.RejectUnknown(values, ConfigBinder.Keys(typeof(DemoOptions)));
+        if (recipe is not null && !File.Exists(recipe)) throw new UsageException($"{command}: recipe {recipe} not found");
+        // Precedence: defaults < recipe < --quick < --set.
+        var fromRecipe = RecipeFile.Read(recipe, []);
+        var fromSet = RecipeFile.Read(null, o.Values("set"));
+        var options = ConfigBinder.Bind(new DemoOptions(), fromRecipe);
+        if (o.Flag("quick")) options = options.Quick();
+        options = ConfigBinder.Bind(options, fromSet);
+        ConfigBinder.RejectUnknown(fromRecipe, ConfigBinder.Keys(typeof(DemoOptions)));
+        ConfigBinder.RejectUnknown(fromSet, ConfigBinder.Keys(typeof(DemoOptions)));
         if (options.Model.Length > 0 && !Directory.Exists(options.Model)) throw new UsageException($"{command}: model: {options.Model}: folder not found");
-        if (!File.Exists(options.Constitution)) throw new UsageException($"{command}: constitution: {options.Constitution}: file not found");
+        if (!File.Exists(options.Constitution)) throw new UsageException($"{command}: constitution: {options.Constitution}: file not found (run from the repository, or --set constitution=PATH)");
 
         var clock = Stopwatch.StartNew();
         stdout.WriteLine($"AlignSharp demo '{options.Name}': automated alignment with no human labels → {options.RunDir}");

@@ -30,14 +30,14 @@ public sealed record DemoOptions
     public float SftLearningRate { get; init; } = 3e-3f;
     public int SftBatchSize { get; init; } = 32;
     /// <summary>Alignment rounds: sample, score, pair, train; each round's model is the next round's reference.</summary>
-    public int Rounds { get; init; } = 2;
+    public int Rounds { get; init; } = 3;
     public int SamplesPerPrompt { get; init; } = 4;
     public float SampleTemperature { get; init; } = 1f;
     public int MaxNewTokens { get; init; } = 24;
     /// <summary>dpo (pairs: best vs worst) or kto (each sample labelled good or bad).</summary>
     public string Method { get; init; } = "dpo";
-    public float Beta { get; init; } = 0.1f;
-    public float AlignLearningRate { get; init; } = 1e-3f;
+    public float Beta { get; init; } = 0.5f;
+    public float AlignLearningRate { get; init; } = 2e-4f;
     public int AlignEpochs { get; init; } = 2;
     public int AlignBatchSize { get; init; } = 16;
     /// <summary>lexicographic (principles first, then correctness) or weighted.</summary>
