@@ -19,7 +19,7 @@ internal static partial class TrainBench
     {
         int threads = o.Int("threads", WorkerPool.Default.Threads), steps = o.Int("steps", 8, 3);
         WorkerPool.SetDefaultThreads(threads);
-        const int V = 8192, T = 256, L = 6, NH = 6, C = 384, B = 4;
+        const int V = 8192, T = 256, B = 4;
         var config = ModelPresets.Get("bench-small", Architecture.Gpt2);
         using var model = TransformerModel.Create(config, seed: 0);
         var optimizer = new AdamW(model.Parameters.Select(p => new TrainableParameter(p.Key, p.Value, TrainableParameter.DefaultDecay(p.Key, p.Value))).ToList());

@@ -40,7 +40,7 @@ internal sealed class TemplateProcessing(int[] before, int[] after, string json)
     internal override void Single(List<int> b, List<int> a) { b.AddRange(before); a.AddRange(after); }
     internal override void Write(Utf8JsonWriter w) => JsonDocument.Parse(json).RootElement.WriteTo(w);
 
-    public static TemplateProcessing FromJson(JsonElement e, string path)
+    public static new TemplateProcessing FromJson(JsonElement e, string path)
     {
         var specials = TokenizerJson.Require(e, "special_tokens", path);
         var before = new List<int>(); var after = new List<int>();

@@ -82,4 +82,17 @@ internal static class LossHelpers
         var loss = Ops.Scale(Ops.LogSigmoid(z), -(1f - epsilon));
         return epsilon == 0f ? loss : Ops.Add(loss, Ops.Scale(Ops.LogSigmoid(Ops.Neg(z)), -epsilon));
     }
+
+    /// <summary>Reference-free methods' metrics: rewards β·ā (chosen/rejected, accuracies, margins) and the mean log-probs ā.</summary>
+    public static Dictionary<string, float> ScaledRewardMetrics(float beta, Tensor chosenAverageLogps, Tensor rejectedAverageLogps)
+    {
+        float[] chosen = chosenAverageLogps.ToArray(), rejected = rejectedAverageLogps.ToArray();
+        var chosenRewards = chosen.Select(x => beta * x).ToArray();
+        var rejectedRewards = rejected.Select(x => beta * x).ToArray();
+        var metrics = new Dictionary<string, float>();
+        AddRewardMetrics(metrics, chosenRewards, rejectedRewards);
+        metrics["logps/chosen"] = Mean(chosen);
+        metrics["logps/rejected"] = Mean(rejected);
+        return metrics;
+    }
 }

@@ -47,18 +47,7 @@ public static partial class Orpo
         var ratio = Ops.LogSigmoid(logOdds);                                                // [B]
         var loss = Ops.Sub(chosenNll.Reshape(), Ops.Scale(Ops.Mean(ratio), beta));          // scalar
 
-        float[] chosen = chosenAverageLogps.ToArray(), rejected = rejectedAverageLogps.ToArray();
-        var chosenRewards = new float[b];
-        var rejectedRewards = new float[b];
-        for (int i = 0; i < b; i++)
-        {
-            chosenRewards[i] = beta * chosen[i];
-            rejectedRewards[i] = beta * rejected[i];
-        }
-        var metrics = new Dictionary<string, float>();
-        LossHelpers.AddRewardMetrics(metrics, chosenRewards, rejectedRewards);
-        metrics["logps/chosen"] = LossHelpers.Mean(chosen);
-        metrics["logps/rejected"] = LossHelpers.Mean(rejected);
+        var metrics = LossHelpers.ScaledRewardMetrics(beta, chosenAverageLogps, rejectedAverageLogps);
         metrics["nll_loss"] = chosenNll.ToArray()[0];
         metrics["log_odds_ratio"] = LossHelpers.Mean(ratio.ToArray());
         metrics["log_odds_chosen"] = LossHelpers.Mean(logOdds.ToArray());

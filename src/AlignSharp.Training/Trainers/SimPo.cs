@@ -43,18 +43,7 @@ public static partial class SimPo
         var logits = Ops.AddScalar(Ops.Sub(chosenAverageLogps, rejectedAverageLogps), -options.GammaBetaRatio);  // ā_c − ā_r − γ/β [B]
         var loss = Ops.Mean(LossHelpers.SmoothedSigmoidLoss(Ops.Scale(logits, beta), options.LabelSmoothing));
 
-        float[] chosen = chosenAverageLogps.ToArray(), rejected = rejectedAverageLogps.ToArray();
-        var chosenRewards = new float[b];
-        var rejectedRewards = new float[b];
-        for (int i = 0; i < b; i++)
-        {
-            chosenRewards[i] = beta * chosen[i];
-            rejectedRewards[i] = beta * rejected[i];
-        }
-        var metrics = new Dictionary<string, float>();
-        LossHelpers.AddRewardMetrics(metrics, chosenRewards, rejectedRewards);
-        metrics["logps/chosen"] = LossHelpers.Mean(chosen);
-        metrics["logps/rejected"] = LossHelpers.Mean(rejected);
+        var metrics = LossHelpers.ScaledRewardMetrics(beta, chosenAverageLogps, rejectedAverageLogps);
         return new LossResult(loss, metrics);
     }
 }

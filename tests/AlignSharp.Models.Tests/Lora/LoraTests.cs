@@ -99,7 +99,7 @@ public class LoraTests
             Assert.Equal("LORA", config.GetProperty("peft_type").GetString());
             Assert.Equal(2, config.GetProperty("r").GetInt32());
             Assert.True(config.GetProperty("use_rslora").GetBoolean());
-            Assert.Equal(["c_attn", "c_fc"], config.GetProperty("target_modules").EnumerateArray().Select(x => x.GetString()).ToArray());
+            Assert.Equal(["c_attn", "c_fc"], config.GetProperty("target_modules").EnumerateArray().Select(x => x.GetString()!).ToArray());
             using (var file = AlignSharp.Models.Checkpoints.SafetensorsFile.Open(Path.Combine(dir, "adapter_model.safetensors")))
                 Assert.Contains("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight", file.Tensors.Keys);
             var loaded = PeftFormat.Load(dir, model);
