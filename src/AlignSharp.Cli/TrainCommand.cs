@@ -117,8 +117,10 @@ internal static class TrainCommand
             stdout.WriteLine($"step {step}: " + string.Join(", ", scalars.Where(kv => kv.Key is "loss" or "learning_rate" or "grad_norm" or "rewards/accuracies" or "rewards/margins" or "accuracy" or "kl" or "tokens_per_second")
                 .Select(kv => $"{kv.Key} {kv.Value:G4}")));
         });
-        var bar = Progress.Bar($"train {method}", stdout);
-        trainer.Progress += p => bar((int)p.Step, (int)p.TotalSteps);
+        TrainingProgress? last = null;
+        var bar = Progress.Bar($"train {method}", stdout, () => last is null ? "" :
+            $"loss {last.Metrics.GetValueOrDefault("loss"):F4} lr {last.Metrics.GetValueOrDefault("learning_rate"):G3}");
+        trainer.Progress += p => { last = p; bar((int)p.Step, (int)p.TotalSteps); };
         using (trainer)
         {
             var result = trainer.Train();
