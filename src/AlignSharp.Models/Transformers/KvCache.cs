@@ -39,9 +39,12 @@ public sealed class KvCache : IDisposable
                 KeyMask[b * Capacity + Length + t] = mask is null ? 1f : mask[b * count + t];
     }
 
-    /// <summary>The key mask of the filled positions, [B, length].</summary>
-    internal Tensor MaskFor(int length)
+    /// <summary>The key mask of the filled positions, [B, length]; null when every position is real (no padding to skip).</summary>
+    internal Tensor? MaskFor(int length)
     {
+        bool padded = false;
+        for (int b = 0; b < Batch && !padded; b++) padded = KeyMask.AsSpan(b * Capacity, length).Contains(0f);
+        if (!padded) return null;
         var m = Tensor.Zeros(Batch, length);
         var s = m.Span;
         for (int b = 0; b < Batch; b++) KeyMask.AsSpan(b * Capacity, length).CopyTo(s.Slice(b * length, length));
