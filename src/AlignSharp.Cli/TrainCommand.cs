@@ -55,12 +55,14 @@ internal static class TrainCommand
         var values = RecipeFile.Read(o.Value("config"), o.Values("set"));
         var known = ConfigBinder.Keys(typeof(TrainingArguments)).Concat(MethodOptions(method).SelectMany(x => ConfigBinder.Keys(x.GetType()))).ToList();
         var arguments = ConfigBinder.Bind(Defaults(method), values).Validate();
-        var dpo = ConfigBinder.Bind(new DpoOptions(), method == "dpo" ? values : new Dictionary<string, (string, string)>());
-        var reference = ConfigBinder.Bind(new ReferenceOptions(), method == "dpo" ? values : new Dictionary<string, (string, string)>());
-        var kto = ConfigBinder.Bind(new KtoOptions(), method == "kto" ? values : new Dictionary<string, (string, string)>());
-        var orpo = ConfigBinder.Bind(new OrpoOptions(), method == "orpo" ? values : new Dictionary<string, (string, string)>());
-        var simpo = ConfigBinder.Bind(new SimPoOptions(), method == "simpo" ? values : new Dictionary<string, (string, string)>());
-        var rm = ConfigBinder.Bind(new RewardModelOptions(), method == "rm" ? values : new Dictionary<string, (string, string)>());
+        // Method options read the recipe only for their own method (so e.g. `beta` means the DPO β in a DPO recipe).
+        T For<T>(string m, T defaults) where T : class => method == m ? ConfigBinder.Bind(defaults, values) : defaults;
+        var dpo = For("dpo", new DpoOptions());
+        var reference = For("dpo", new ReferenceOptions());
+        var kto = For("kto", new KtoOptions());
+        var orpo = For("orpo", new OrpoOptions());
+        var simpo = For("simpo", new SimPoOptions());
+        var rm = For("rm", new RewardModelOptions());
         ConfigBinder.RejectUnknown(values, known);
         if (arguments.Threads > 0) WorkerPool.SetDefaultThreads(arguments.Threads);
 

@@ -39,8 +39,7 @@ internal static class DemoCommand
         stdout.WriteLine(summary);
 
         // Sample conversations: the same held-out prompts answered by the SFT model and the final model.
-        var world = AssistantWorld.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
-            options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate));
+        var world = pipeline.World!;
         var picks = world.EvalPrompts.GroupBy(p => p.Category).SelectMany(g => g.Take(Math.Max(1, options.ReportSamples / 4))).Take(options.ReportSamples).ToList();
         var before = pipeline.Sample(rows[0].ModelDir, picks, 1, 0f, options.Seed);
         var after = pipeline.Sample(rows[^1].ModelDir, picks, 1, 0f, options.Seed);

@@ -28,12 +28,16 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
 
     public sealed record RoundResult(string Name, string ModelDir, AlignmentScores Scores, int Pairs);
 
+    /// <summary>The generated world of the last <see cref="Run"/>.</summary>
+    public AssistantWorld? World { get; private set; }
+
     public IReadOnlyList<RoundResult> Run()
     {
         Directory.CreateDirectory(Dir("stages"));
         if (!resume && Directory.Exists(Dir("stages"))) foreach (var f in Directory.EnumerateFiles(Dir("stages"))) File.Delete(f);
         var world = AssistantWorld.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
             options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate));
+        World = world;
         Directory.CreateDirectory(Dir("data"));
         world.WriteSftJsonl(Dir("data", "sft.jsonl"));
         world.WritePromptsJsonl(Dir("data", "train_prompts.jsonl"), world.TrainPrompts);
@@ -117,7 +121,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
             LrSchedulerType = "cosine", WarmupRatio = 0.05f, NumTrainEpochs = options.SftEpochs, PerDeviceTrainBatchSize = options.SftBatchSize,
             AssistantOnlyLoss = true, MaxLength = options.MaxLength, LoggingSteps = 10, SaveSteps = 200, Seed = options.Seed, Resume = resume,
         };
-        var encoder = ExampleTokenizer.FromFolder(start);
+        var encoder = Encoder(start);
         var examples = new JsonlDataset(args.Dataset).Select(r => encoder.Sft(r, new SftOptions { MaxLength = options.MaxLength, AssistantOnlyLoss = true })).ToList();
         using var trainer = new SftTrainer(args, new FullCausalLm(HuggingFaceFolder.Load(start)), examples, encoder.PadId, encoder.EosId);
         Train(trainer, "sft", output);
@@ -161,10 +165,12 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         int pairs = 0, ties = 0;
         foreach (var (prompt, responses) in samples)
         {
-            foreach (var r in responses)
-                if (source.Score(prompt, r) is { } label)
-                    labels.WriteLine(JsonSerializer.Serialize(new { prompt_id = prompt.Id, response = r, score = label.Score, rationale = label.Rationale, source = label.Provenance.Source }));
-            var pair = PreferencePairs.Build(prompt, responses, source);
+            // Each response is scored once; the labels are kept and the pair is chosen from them.
+            var scored = responses.Select(r => source.Score(prompt, r)).ToArray();
+            for (int i = 0; i < responses.Length; i++)
+                if (scored[i] is { } label)
+                    labels.WriteLine(JsonSerializer.Serialize(new { prompt_id = prompt.Id, response = responses[i], score = label.Score, rationale = label.Rationale, source = label.Provenance.Source }));
+            var pair = PreferencePairs.Build(responses, scored);
             if (pair is null) { ties++; continue; }
             writer.WriteLine(JsonSerializer.Serialize(new
             {
@@ -193,7 +199,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
             LrSchedulerType = "linear", NumTrainEpochs = options.AlignEpochs, PerDeviceTrainBatchSize = options.AlignBatchSize,
             MaxLength = options.MaxLength, MaxPromptLength = options.MaxLength / 2, LoggingSteps = 5, SaveSteps = 100, Seed = options.Seed, Resume = resume,
         };
-        var encoder = ExampleTokenizer.FromFolder(reference);
+        var encoder = Encoder(reference);
         var rows = new JsonlDataset(args.Dataset, DatasetKind.Preference).Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList();
         using var trainer = new DpoTrainer(args, new FullCausalLm(HuggingFaceFolder.Load(reference)), rows, encoder.PadId,
             new DpoOptions { Beta = options.Beta }, precomputeReferenceLogProbs: true);
@@ -217,14 +223,11 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
     internal List<(PromptRecord Prompt, (string Text, int[] Tokens, float[] LogProbs)[] Samples)> SampleWithLogProbs(string modelDir, IReadOnlyList<PromptRecord> prompts, int k, float temperature, ulong seed)
     {
         using var model = HuggingFaceFolder.Load(modelDir);
-        var tokenizer = Tokenizer.Load(modelDir);
-        var template = ChatEncoder.FromFolder(modelDir) ?? BuiltInTemplates.Get("chatml");
-        var templateOptions = ChatEncoder.OptionsFromFolder(modelDir, addGenerationPrompt: true);
-        var generator = new Generator(model, tokenizer);
+        var encoder = Encoder(modelDir);
+        var generator = new Generator(model, encoder.Tokenizer);
         var stops = model.Config.EosTokenIds.ToList();
-        if (templateOptions.EosToken is { } eos && tokenizer.TokenToId(eos) is { } eosId) stops.Add(eosId);
-        var encoded = prompts.Select(p => ChatEncoder.Encode(tokenizer, template,
-            JsonSerializer.SerializeToElement(new[] { new { role = "user", content = p.Text } }), templateOptions).Ids).ToList();
+        if (encoder.TemplateOptions.EosToken is { } eos && encoder.Tokenizer.TokenToId(eos) is { } eosId) stops.Add(eosId);
+        var encoded = prompts.Select(p => PromptIds(encoder, p)).ToList();
         var output = prompts.Select(p => (p, new (string, int[], float[])[k])).ToList();
         const int Batch = 64;
         var rows = Enumerable.Range(0, prompts.Count).SelectMany(i => Enumerable.Range(0, k).Select(j => (i, j))).ToList();
@@ -240,6 +243,14 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         }
         return output.Select(o => (o.p, o.Item2)).ToList();
     }
+
+    /// <summary>A folder's tokenizer and chat template (ChatML when the folder has none), as trainers and sampling use them.</summary>
+    private static ExampleTokenizer Encoder(string folder) =>
+        ExampleTokenizer.FromFolder(folder, ChatEncoder.FromFolder(folder) ?? BuiltInTemplates.Get("chatml"));
+
+    /// <summary>A single user turn rendered for generation — the same prompt tokens the trainers use.</summary>
+    private static int[] PromptIds(ExampleTokenizer encoder, PromptRecord prompt) =>
+        encoder.Prompt(TextOrMessages.FromMessages(("user", prompt.Text)), prompt.Id);
 
     /// <summary>Greedy responses to the held-out prompts, scored; plus a KL estimate to the SFT model from temperature-1 samples.</summary>
     private RoundResult Evaluate(string name, string modelDir, string sftDir, AssistantWorld world, int pairs)
@@ -273,16 +284,14 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
     {
         var samples = SampleWithLogProbs(policyDir, prompts, 1, 1f, options.Seed ^ 0x4B4C);
         using var sft = HuggingFaceFolder.Load(sftDir);
-        var tokenizer = Tokenizer.Load(sftDir);
-        var template = ChatEncoder.FromFolder(sftDir) ?? BuiltInTemplates.Get("chatml");
-        var templateOptions = ChatEncoder.OptionsFromFolder(sftDir, addGenerationPrompt: true);
+        var encoder = Encoder(sftDir);
         double total = 0;
         using var noGrad = Autograd.NoGrad();
         foreach (var (prompt, s) in samples)
         {
             var (_, tokens, logProbs) = s[0];
             if (tokens.Length == 0) continue;
-            var promptIds = ChatEncoder.Encode(tokenizer, template, JsonSerializer.SerializeToElement(new[] { new { role = "user", content = prompt.Text } }), templateOptions).Ids;
+            var promptIds = PromptIds(encoder, prompt);
             var ids = promptIds.Concat(tokens).ToArray();
             var labels = Enumerable.Repeat(AlignSharp.Tensors.Ops.IgnoreIndex, promptIds.Length).Concat(tokens).ToArray();
             var batch = new Batch(ids, labels, Enumerable.Repeat(1f, ids.Length).ToArray(), 1, ids.Length);

@@ -41,10 +41,17 @@ public static class PreferencePairs
         return labels;
     }
 
-    static (string, string, FeedbackLabel, FeedbackLabel)? BestAndWorst(IReadOnlyList<string> responses, FeedbackLabel?[] labels)
+    /// <summary>Best vs worst from labels already computed (one per response, null = not applicable); null on a tie.</summary>
+    public static (string Chosen, string Rejected, FeedbackLabel ChosenLabel, FeedbackLabel RejectedLabel)? Build(IReadOnlyList<string> responses, IReadOnlyList<FeedbackLabel?> labels)
+    {
+        if (labels.Count != responses.Count) throw new ArgumentException($"{labels.Count} labels for {responses.Count} responses");
+        return BestAndWorst(responses, labels);
+    }
+
+    static (string, string, FeedbackLabel, FeedbackLabel)? BestAndWorst(IReadOnlyList<string> responses, IReadOnlyList<FeedbackLabel?> labels)
     {
         int best = -1, worst = -1;
-        for (int i = 0; i < labels.Length; i++)
+        for (int i = 0; i < labels.Count; i++)
         {
             if (labels[i] is not { } label) continue;
             if (best < 0 || label.Score > labels[best]!.Score) best = i;
