@@ -24,7 +24,6 @@ internal static class TrainCommand
     {
         LearningRate = method switch { "sft" => 2e-5f, "rm" => 1e-5f, "kto" => 5e-7f, _ => 1e-6f },
         OutputDir = $"runs/{method}",
-        MaxLength = method == "sft" ? 1024 : 1024,
     };
 
     private static object[] MethodOptions(string method) => method switch
