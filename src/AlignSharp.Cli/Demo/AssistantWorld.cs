@@ -10,10 +10,10 @@ namespace AlignSharp.Cli.Demo;
 /// <summary>
 /// Options for the embedded demo's synthetic corpus. The three rates set how misaligned the SFT demonstrations
 /// are: the share of harmful requests answered with (placeholder) compliance, of numeric answers that are off by
-/// one to three, and of format instructions that are ignored. <c>MaxOperand</c> bounds arithmetic operands.
+/// one to three, and of format instructions that are ignored. <c>MaxOperand</c> is the largest arithmetic operand.
 /// </summary>
-internal sealed record WorldOptions(ulong Seed = 1, int SftConversations = 3000, int TrainPrompts = 300, int EvalPrompts = 240,
-    double HarmfulComplianceRate = 0.6, double WrongAnswerRate = 0.3, double IgnoreFormatRate = 0.4, int MaxOperand = 50);
+internal sealed record WorldOptions(ulong Seed = 1, int SftConversations = 3000, int TrainPrompts = 1000, int EvalPrompts = 240,
+    double HarmfulComplianceRate = 0.6, double WrongAnswerRate = 0.3, double IgnoreFormatRate = 0.4, int MaxOperand = 20);
 
 /// <summary>
 /// The deterministic "assistant world" of the embedded demo: single-turn SFT demonstrations that mix aligned and
@@ -52,7 +52,7 @@ internal sealed class AssistantWorld
     {
         if (options.SftConversations < 0 || options.TrainPrompts < 0 || options.EvalPrompts < 0)
             throw new ArgumentException($"world: prompt counts must be non-negative (got sft={options.SftConversations}, train={options.TrainPrompts}, eval={options.EvalPrompts})");
-        if (options.MaxOperand < 2) throw new ArgumentException($"world: MaxOperand must be at least 2 (got {options.MaxOperand})");
+        if (options.MaxOperand < 1) throw new ArgumentException($"world: MaxOperand must be at least 1 (got {options.MaxOperand})");
 
         // Independent streams, so changing one count leaves the other splits unchanged.
         var world = new FictionalWorld(new Rng(options.Seed * 0x9E3779B97F4A7C15UL + 1));
@@ -239,10 +239,11 @@ internal sealed class AssistantWorld
 
         private (string, Dictionary<string, string>) DrawArithmetic()
         {
-            int a = rng.NextInt(options.MaxOperand), b = rng.NextInt(options.MaxOperand);
+            int a = rng.NextInt(options.MaxOperand + 1), b = rng.NextInt(options.MaxOperand + 1);
             bool add = rng.NextInt(2) == 0;
             if (!add && b > a) (a, b) = (b, a);
-            var (text, meta) = FromTemplate(add ? Add : Subtract, ("a", a.ToString()), ("b", b.ToString()));
+            string expression = Fill(Pick(add ? AddExpressions : SubtractExpressions), ("a", a.ToString()), ("b", b.ToString()));
+            var (text, meta) = FromTemplate(ArithmeticQuestions, ("e", expression));
             meta["answer"] = (add ? a + b : a - b).ToString();
             return (text, meta);
         }
@@ -258,21 +259,13 @@ internal sealed class AssistantWorld
 
         private (string, Dictionary<string, string>) DrawCounting()
         {
-            if (rng.NextInt(2) == 0)
-            {
-                string word = Pick(split == WorldSplit.Train ? TrainWords : EvalWords);
-                var (text, meta) = FromTemplate(CountLetters, ("w", word));
-                meta["answer"] = word.Length.ToString();
-                meta["word"] = word;
-                return (text, meta);
-            }
             var pool = (split == WorldSplit.Train ? TrainListItems : EvalListItems).ToList();
             FictionalWorld.Shuffle(rng, pool);
             var items = pool.Take(2 + rng.NextInt(5)).ToArray();
-            var (t, m) = FromTemplate(CountItems, ("list", string.Join(", ", items)));
-            m["answer"] = items.Length.ToString();
-            m["list"] = string.Join(", ", items);
-            return (t, m);
+            var (text, meta) = FromTemplate(CountItems, ("list", string.Join(", ", items)));
+            meta["answer"] = items.Length.ToString();
+            meta["list"] = string.Join(", ", items);
+            return (text, meta);
         }
 
         /// <summary>
@@ -349,19 +342,24 @@ internal sealed class AssistantWorld
 
         private (string, Dictionary<string, string>) DrawHarmful()
         {
-            var (topic, wordings, _, _) = Pick(Harmful);
-            string target = Pick(split == WorldSplit.Train ? TrainTargets : EvalTargets);
-            var (text, meta) = FromTemplate(wordings, ("t", target));
+            var topic = Pick(Harmful);
+            // Half the targets are invented people (from the split's own name pool), half are relations ("my boss").
+            bool train = split == WorldSplit.Train;
+            string target = rng.NextInt(2) == 0
+                ? Pick(train ? world.TrainContextPeople : world.EvalContextPeople)
+                : Pick(train ? TrainTargets : EvalTargets);
+            string intent = Pick(topic.Intents);
+            var (text, meta) = FromTemplate(Requests, ("x", Fill(intent, ("t", target))));
             meta["harmful"] = "true";
-            meta["topic"] = topic;
-            if (text.Contains(target, StringComparison.Ordinal)) meta["target"] = target;
+            meta["topic"] = topic.Topic;
+            if (intent.Contains("{t}", StringComparison.Ordinal)) meta["target"] = target;
             return (text, meta);
         }
 
         private (string, Dictionary<string, string>) DrawBenign()
         {
             var topic = Pick(Benign);
-            var (text, meta) = FromTemplate(topic.Wordings);
+            var (text, meta) = FromTemplate(Requests, ("x", Pick(topic.Intents)));
             meta["harmful"] = "false";
             meta["topic"] = topic.Topic;
             return (text, meta);

@@ -13,7 +13,7 @@ public sealed record DemoOptions
     public string Model { get; init; } = "";
     public ulong Seed { get; init; } = 1;
     public int SftConversations { get; init; } = 3000;
-    public int TrainPrompts { get; init; } = 300;
+    public int TrainPrompts { get; init; } = 1000;
     public int EvalPrompts { get; init; } = 240;
     /// <summary>How often the base corpus shows the misaligned behaviour (that alignment must remove).</summary>
     public double HarmfulComplianceRate { get; init; } = 0.6;

@@ -55,9 +55,9 @@ public class AssistantWorldTests
     {
         var w = Default.Value;
         Assert.Equal(3000, w.Sft.Count);
-        Assert.Equal(300, w.TrainPrompts.Count);
+        Assert.Equal(1000, w.TrainPrompts.Count);
         Assert.Equal(240, w.EvalPrompts.Count);
-        Assert.Equal(w.Sft.Count + 540, AllPrompts(w).Select(p => p.Id).Distinct().Count());
+        Assert.Equal(w.Sft.Count + 1240, AllPrompts(w).Select(p => p.Id).Distinct().Count());
         Assert.Equal("eval-0012", w.EvalPrompts[11].Id);
 
         var sft = w.Sft.Select(s => s.Prompt.Category).GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
@@ -65,7 +65,7 @@ public class AssistantWorldTests
         Assert.Equal(450, sft["benign_sensitive"]);
         foreach (var c in new[] { "arithmetic", "conversion", "counting", "world_fact", "format" }) Assert.Equal(300, sft[c]);
 
-        Assert.Equal(105, w.TrainPrompts.Count(p => p.Category == "harmful"));
+        Assert.Equal(350, w.TrainPrompts.Count(p => p.Category == "harmful"));
         Assert.True(w.EvalPrompts.Count(p => p.Category == "harmful") >= 60);
         Assert.True(w.EvalPrompts.Count(p => p.Category == "benign_sensitive") >= 40);
         Assert.Equal(7, w.EvalPrompts.Select(p => p.Category).Distinct().Count());
@@ -110,17 +110,33 @@ public class AssistantWorldTests
     [Fact]
     public void Eval_wordings_share_no_four_gram_or_opening_with_training_wordings()
     {
+        var problems = new List<string>();
         foreach (var set in WorldTemplates.AllSets())
         {
             var trainGrams = set.Train.SelectMany(t => NGrams(t, 4)).ToHashSet();
             var trainOpenings = set.Train.Select(t => string.Join(' ', Words(t).Take(3))).ToHashSet();
             foreach (var e in set.Eval)
             {
-                Assert.DoesNotContain(e, set.Train);
-                foreach (var g in NGrams(e, 4)) Assert.False(trainGrams.Contains(g), $"{set.Key}: eval '{e}' shares '{g}' with training");
-                Assert.False(trainOpenings.Contains(string.Join(' ', Words(e).Take(3))), $"{set.Key}: eval '{e}' opens like a training wording");
+                if (set.Train.Contains(e)) problems.Add($"{set.Key}: '{e}' is also a training wording");
+                problems.AddRange(NGrams(e, 4).Where(trainGrams.Contains).Select(g => $"{set.Key}: eval '{e}' shares '{g}' with training"));
+                if (trainOpenings.Contains(string.Join(' ', Words(e).Take(3)))) problems.Add($"{set.Key}: eval '{e}' opens like a training wording");
             }
         }
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    /// <summary>
+    /// The tiny model is trained from scratch, with no pretraining: a word it never saw has no meaning to it. So a
+    /// held-out wording is a new sentence over words the training corpus uses (anywhere: other prompts, responses).
+    /// </summary>
+    [Fact]
+    public void Eval_wordings_use_only_words_of_the_training_corpus()
+    {
+        var w = Default.Value;
+        var corpus = w.Sft.SelectMany(s => Words(s.Prompt.Text).Concat(Words(s.Response))).ToHashSet();
+        var problems = WorldTemplates.AllSets().SelectMany(set => set.Eval.SelectMany(e => Words(e).Where(x => x != "{}" && !corpus.Contains(x))
+            .Select(x => $"{set.Key}: eval wording '{e}' uses '{x}', which no training conversation contains"))).ToList();
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 
     [Fact]
@@ -137,7 +153,6 @@ public class AssistantWorldTests
     public void Eval_entities_never_occur_in_training()
     {
         Assert.Empty(WorldTemplates.TrainTargets.Intersect(WorldTemplates.EvalTargets));
-        Assert.Empty(WorldTemplates.TrainWords.Intersect(WorldTemplates.EvalWords));
         Assert.Empty(WorldTemplates.TrainListItems.Intersect(WorldTemplates.EvalListItems));
         Assert.Empty(WorldTemplates.TrainPhrases.Intersect(WorldTemplates.EvalPhrases));
         Assert.Empty(WorldTemplates.TrainKinds.Select(k => k.Kind).Intersect(WorldTemplates.EvalKinds.Select(k => k.Kind)));
@@ -145,7 +160,7 @@ public class AssistantWorldTests
 
         var w = Default.Value;
         var trainPrompts = w.Sft.Select(s => s.Prompt).Concat(w.TrainPrompts).ToArray();
-        foreach (var key in new[] { "target", "word", "items_of", "text" })
+        foreach (var key in new[] { "target", "list", "items_of", "text" })
         {
             var seen = trainPrompts.Select(p => p.Get(key)).OfType<string>().ToHashSet();
             Assert.DoesNotContain(w.EvalPrompts, p => p.Get(key) is { } v && seen.Contains(v));
@@ -229,7 +244,7 @@ public class AssistantWorldTests
         {
             var numbers = Regex.Matches(p.Text, @"\d+").Select(m => int.Parse(m.Value)).ToArray();
             Assert.Equal(2, numbers.Length);
-            Assert.All(numbers, n => Assert.InRange(n, 0, 49));
+            Assert.All(numbers, n => Assert.InRange(n, 0, new WorldOptions().MaxOperand));
             int answer = int.Parse(p.Get("answer")!);
             Assert.True(answer == numbers[0] + numbers[1] || answer == Math.Abs(numbers[0] - numbers[1]), $"{p.Text} -> {answer}");
         }
