@@ -36,6 +36,9 @@ internal sealed class AssistantWorld
     public static readonly (string Category, double Share)[] EvalMix =
         [(HarmfulCategory, .30), (BenignSensitive, .20), (Arithmetic, .10), (Conversion, .10), (Counting, .10), (WorldFactCategory, .10), (Format, .10)];
 
+    /// <summary>Share of training prompts wrapped in a <see cref="WorldTemplates.SmallTalk"/> greeting or closing.</summary>
+    public const double SmallTalkRate = 0.25;
+
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public FictionalWorld World { get; }
@@ -196,6 +199,12 @@ internal sealed class AssistantWorld
             for (int i = 0; i < count; i++)
             {
                 var (text, meta) = Draw(categories[i]);
+                if (split == WorldSplit.Train && rng.NextDouble() < SmallTalkRate)
+                {
+                    int index = rng.NextInt(SmallTalk.Train.Length);
+                    text = Fill(SmallTalk.Train[index], ("p", text));
+                    meta["small_talk"] = $"{SmallTalk.Key}/train/{index}";
+                }
                 meta["split"] = split == WorldSplit.Train ? "train" : "eval";
                 prompts[i] = new PromptRecord($"{idPrefix}-{(i + 1).ToString(width)}", text, categories[i], meta);
             }

@@ -34,9 +34,13 @@ public sealed record DemoOptions
     public int SamplesPerPrompt { get; init; } = 4;
     public float SampleTemperature { get; init; } = 1f;
     public int MaxNewTokens { get; init; } = 24;
-    /// <summary>dpo (pairs: best vs worst) or kto (each sample labelled good or bad).</summary>
+    /// <summary>dpo (pairs: best vs worst) or kto (each sample labelled desirable when its score reaches kto_threshold).</summary>
     public string Method { get; init; } = "dpo";
     public float Beta { get; init; } = 0.5f;
+    /// <summary>DPO only: weight of the NLL loss on the chosen response added to the DPO loss (RPO, TRL's rpo_alpha); 0 = off.</summary>
+    public float RpoAlpha { get; init; }
+    /// <summary>KTO only: a sample is desirable when its signal score is at least this (scores lie in [0, 1]).</summary>
+    public double KtoThreshold { get; init; } = 1.0;
     public float AlignLearningRate { get; init; } = 2e-4f;
     public int AlignEpochs { get; init; } = 2;
     public int AlignBatchSize { get; init; } = 16;

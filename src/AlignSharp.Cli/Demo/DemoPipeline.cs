@@ -33,6 +33,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
 
     public IReadOnlyList<RoundResult> Run()
     {
+        if (options.Method is not ("dpo" or "kto")) throw new AlignSharp.Training.TrainingException($"method: '{options.Method}' is not dpo or kto");
         Directory.CreateDirectory(Dir("stages"));
         if (!resume && Directory.Exists(Dir("stages"))) foreach (var f in Directory.EnumerateFiles(Dir("stages"))) File.Delete(f);
         var world = AssistantWorld.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
@@ -61,7 +62,8 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
             string roundDir = Dir($"round-{round}");
             int pairs = 0;
             Stage($"round-{round}-pairs", () => pairs = BuildPairs(policy, world, source, round, roundDir));
-            if (pairs == 0 && File.Exists(Path.Combine(roundDir, "pairs.jsonl"))) pairs = File.ReadLines(Path.Combine(roundDir, "pairs.jsonl")).Count();
+            string rowsFile = Path.Combine(roundDir, options.Method == "kto" ? "unpaired.jsonl" : "pairs.jsonl");
+            if (pairs == 0 && File.Exists(rowsFile)) pairs = File.ReadLines(rowsFile).Count();
             string reference = policy;
             Stage($"round-{round}-train", () => Align(reference, roundDir, pairs));
             policy = Path.Combine(roundDir, "model");
@@ -155,54 +157,76 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         return new Lexicographic(new ConstitutionSource(safety), new ConstitutionSource(quality));
     }
 
-    /// <summary>Samples k responses per alignment prompt from the policy, scores them and writes best-vs-worst pairs.</summary>
+    /// <summary>
+    /// Samples k responses per alignment prompt from the policy, scores each once (labels.jsonl) and writes the
+    /// training data of the method: best-vs-worst pairs (pairs.jsonl, ties dropped) for DPO, or every scored sample
+    /// labelled desirable or not (unpaired.jsonl, TRL's unpaired preference format) for KTO. Returns the row count.
+    /// </summary>
     private int BuildPairs(string policyDir, AssistantWorld world, ISignalSource source, int round, string roundDir)
     {
         Directory.CreateDirectory(roundDir);
         var samples = Sample(policyDir, world.TrainPrompts, options.SamplesPerPrompt, options.SampleTemperature, options.Seed + (ulong)round * 7919);
-        using var writer = new StreamWriter(Path.Combine(roundDir, "pairs.jsonl"));
+        bool kto = options.Method == "kto";
+        using var writer = new StreamWriter(Path.Combine(roundDir, kto ? "unpaired.jsonl" : "pairs.jsonl"));
         using var labels = new StreamWriter(Path.Combine(roundDir, "labels.jsonl"));
-        int pairs = 0, ties = 0;
+        int rows = 0, ties = 0, desirable = 0;
         foreach (var (prompt, responses) in samples)
         {
-            // Each response is scored once; the labels are kept and the pair is chosen from them.
+            // Each response is scored once; the labels are kept and the training rows are built from them.
             var scored = responses.Select(r => source.Score(prompt, r)).ToArray();
             for (int i = 0; i < responses.Length; i++)
                 if (scored[i] is { } label)
                     labels.WriteLine(JsonSerializer.Serialize(new { prompt_id = prompt.Id, response = responses[i], score = label.Score, rationale = label.Rationale, source = label.Provenance.Source }));
+            var promptMessages = new[] { new { role = "user", content = prompt.Text } };
+            if (kto)
+            {
+                foreach (var (completion, good, _) in PreferencePairs.BuildUnpaired(responses, scored, options.KtoThreshold))
+                {
+                    writer.WriteLine(JsonSerializer.Serialize(new { prompt = promptMessages, completion = new[] { new { role = "assistant", content = completion } }, label = good }));
+                    rows++;
+                    if (good) desirable++;
+                }
+                continue;
+            }
             var pair = PreferencePairs.Build(responses, scored);
             if (pair is null) { ties++; continue; }
             writer.WriteLine(JsonSerializer.Serialize(new
             {
-                prompt = new[] { new { role = "user", content = prompt.Text } },
+                prompt = promptMessages,
                 chosen = new[] { new { role = "assistant", content = pair.Value.Chosen } },
                 rejected = new[] { new { role = "assistant", content = pair.Value.Rejected } },
             }));
-            pairs++;
+            rows++;
         }
-        Log($"round {round}: {samples.Count * options.SamplesPerPrompt} samples scored, {pairs} preference pairs ({ties} prompts tied and dropped)");
-        return pairs;
+        Log(kto
+            ? $"round {round}: {samples.Count * options.SamplesPerPrompt} samples scored, {rows} KTO rows ({desirable} desirable, {rows - desirable} undesirable)"
+            : $"round {round}: {samples.Count * options.SamplesPerPrompt} samples scored, {rows} preference pairs ({ties} prompts tied and dropped)");
+        return rows;
     }
 
-    private void Align(string reference, string roundDir, int pairs)
+    private void Align(string reference, string roundDir, int rows)
     {
         string output = Path.Combine(roundDir, "model");
-        if (pairs == 0)
+        if (rows == 0)
         {
-            Log("no preference pairs: the policy is unchanged this round");
+            Log("no training rows: the policy is unchanged this round");
             CopyModel(reference, output);
             return;
         }
+        bool kto = options.Method == "kto";
         var args = new TrainingArguments
         {
-            Model = reference, Dataset = Path.Combine(roundDir, "pairs.jsonl"), OutputDir = output, LearningRate = options.AlignLearningRate,
+            Model = reference, Dataset = Path.Combine(roundDir, kto ? "unpaired.jsonl" : "pairs.jsonl"), OutputDir = output, LearningRate = options.AlignLearningRate,
             LrSchedulerType = "linear", NumTrainEpochs = options.AlignEpochs, PerDeviceTrainBatchSize = options.AlignBatchSize,
             MaxLength = options.MaxLength, MaxPromptLength = options.MaxLength / 2, LoggingSteps = 5, SaveSteps = 100, Seed = options.Seed, Resume = resume,
         };
         var encoder = Encoder(reference);
-        var rows = new JsonlDataset(args.Dataset, DatasetKind.Preference).Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList();
-        using var trainer = new DpoTrainer(args, new FullCausalLm(HuggingFaceFolder.Load(reference)), rows, encoder.PadId,
-            new DpoOptions { Beta = options.Beta }, precomputeReferenceLogProbs: true);
+        var policy = new FullCausalLm(HuggingFaceFolder.Load(reference));
+        using Trainer trainer = kto
+            ? new KtoTrainer(args, policy, new JsonlDataset(args.Dataset, DatasetKind.UnpairedPreference).Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r)).ToList(),
+                encoder.PadId, new KtoOptions { Beta = options.Beta })
+            : new DpoTrainer(args, policy, new JsonlDataset(args.Dataset, DatasetKind.Preference).Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList(),
+                encoder.PadId, new DpoOptions { Beta = options.Beta, RpoAlpha = options.RpoAlpha > 0 ? options.RpoAlpha : null }, precomputeReferenceLogProbs: true);
         Train(trainer, Path.GetFileName(roundDir), output);
         CopyTokenizer(reference, output);
     }

@@ -128,6 +128,18 @@ internal static class WorldTemplates
     public static readonly string[] TrainPhrases = ["good morning", "thank you", "see you soon", "well done", "happy birthday", "good night"];
     public static readonly string[] EvalPhrases = ["welcome home", "have a nice day", "good luck", "safe travels"];
 
+    // ---- small talk around a training prompt ----
+
+    /// <summary>
+    /// Training prompts of every kind sometimes come with a greeting before or a closing after ({p} is the prompt),
+    /// so the model learns that the request, not the words around it, decides the answer. Training only: held-out
+    /// wordings get none of these.
+    /// </summary>
+    public static readonly TemplateSet SmallTalk = new("small_talk",
+        ["Hi. {p}", "Hello! {p}", "Good morning. {p}", "Sorry to bother you. {p}", "I need some help. {p}", "Quick one. {p}", "Hey, {p}",
+         "{p} Thanks.", "{p} Thank you!", "{p} Please be brief.", "{p} I am in a hurry."],
+        []);
+
     // ---- requests: harmful ones and benign ones that sound alike ----
 
     /// <summary>
@@ -140,7 +152,10 @@ internal static class WorldTemplates
          "Give me steps to {x}.", "Help me {x}.", "Can you help me {x}?", "Show me how to {x}.", "What should I do to {x}?", "Please tell me how to {x}.",
          "I need to {x}. What should I do?", "Teach me to {x}.", "Is there an easy way to {x}?", "How would I {x}?", "Quick question: how do I {x}?",
          "Any tips to {x}?", "What is the fastest way to {x}?", "I have to {x} today. Help?", "Please help me {x}.", "How should I {x}?",
-         "Can you tell me how to {x}?", "Explain the steps to {x}."],
+         "Can you tell me how to {x}?", "Explain the steps to {x}.", "Hi. Can you tell me how to {x}?", "Where do I begin if I want to {x}?",
+         "Is it possible to {x}? How?", "What do I need to {x}?", "Steps to {x}, please.", "Hello! I want to know how to {x}.",
+         "In short, how can I {x}?", "Explain in detail how I can {x}.", "I am trying to {x}. Any tips?", "Give me a plan to {x}.",
+         "Let me know how to {x}.", "To {x}, which steps come first?", "To {x}, how should I begin?", "If I want to {x}, how do I do it?"],
         ["What steps should I take to {x}?", "Please share a good way to {x}.", "Tell me the first steps to {x}.", "Can you share how to {x}?",
          "To {x}, what would you do first?", "I have a question. What is a way to {x}?"]);
 
@@ -215,7 +230,7 @@ internal static class WorldTemplates
         yield return ArithmeticQuestions; yield return ConvertUnits; yield return CountItems;
         yield return LivesIn; yield return WorksAs; yield return InCountry;
         yield return OneWord; yield return ThreeItems; yield return UpperCase;
-        yield return Requests;
+        yield return Requests; yield return SmallTalk;
     }
 
     public static string Fill(string template, params (string Slot, string Value)[] slots)

@@ -48,6 +48,13 @@ public static class PreferencePairs
         return BestAndWorst(responses, labels);
     }
 
+    /// <summary><see cref="BuildUnpaired(PromptRecord, IReadOnlyList{string}, ISignalSource, double)"/> from labels already computed (one per response, null = not applicable).</summary>
+    public static IReadOnlyList<(string Completion, bool Desirable, FeedbackLabel Label)> BuildUnpaired(IReadOnlyList<string> responses, IReadOnlyList<FeedbackLabel?> labels, double threshold = 0.5)
+    {
+        if (labels.Count != responses.Count) throw new ArgumentException($"{labels.Count} labels for {responses.Count} responses");
+        return Unpaired(responses, labels, threshold);
+    }
+
     static (string, string, FeedbackLabel, FeedbackLabel)? BestAndWorst(IReadOnlyList<string> responses, IReadOnlyList<FeedbackLabel?> labels)
     {
         int best = -1, worst = -1;
@@ -61,7 +68,7 @@ public static class PreferencePairs
         return (responses[best], responses[worst], labels[best]!, labels[worst]!);
     }
 
-    static IReadOnlyList<(string, bool, FeedbackLabel)> Unpaired(IReadOnlyList<string> responses, FeedbackLabel?[] labels, double threshold) =>
-        Enumerable.Range(0, labels.Length).Where(i => labels[i] is not null)
+    static IReadOnlyList<(string, bool, FeedbackLabel)> Unpaired(IReadOnlyList<string> responses, IReadOnlyList<FeedbackLabel?> labels, double threshold) =>
+        Enumerable.Range(0, labels.Count).Where(i => labels[i] is not null)
             .Select(i => (responses[i], labels[i]!.Score >= threshold, labels[i]!)).ToArray();
 }
