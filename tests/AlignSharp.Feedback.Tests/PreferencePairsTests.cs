@@ -61,4 +61,15 @@ public class PreferencePairsTests
         var async = await PreferencePairs.BuildUnpairedAsync(Prompts.Answer("42"), responses, Correct, threshold: 1);
         Assert.Equal(labels.Select(l => l.Desirable), async.Select(l => l.Desirable));
     }
+
+    [Fact]
+    public void Unpaired_labels_from_precomputed_scores_skip_inapplicable_ones()
+    {
+        string[] responses = ["42", "41", "n/a"];
+        var scored = new[] { Correct.Score(Prompts.Answer("42"), "42"), Correct.Score(Prompts.Answer("42"), "41"), null };
+        var labels = PreferencePairs.BuildUnpaired(responses, scored, threshold: 1);
+        Assert.Equal(["42", "41"], labels.Select(l => l.Completion));
+        Assert.Equal([true, false], labels.Select(l => l.Desirable));
+        Assert.Throws<ArgumentException>(() => PreferencePairs.BuildUnpaired(responses, scored.Take(2).ToArray()));
+    }
 }

@@ -45,7 +45,7 @@ internal static class DemoCommand
         var after = pipeline.Sample(rows[^1].ModelDir, picks, 1, 0f, options.Seed);
         var samples = picks.Select((p, i) => (p, before[i].Responses[0], after[i].Responses[0])).ToList();
         var curves = new List<(string, string)> { ("SFT", Path.Combine(rows[0].ModelDir, "metrics.jsonl")) };
-        curves.AddRange(rows.Skip(1).Select(r => (r.Name + " (DPO)", Path.Combine(r.ModelDir, "metrics.jsonl"))));
+        curves.AddRange(rows.Skip(1).Select(r => ($"{r.Name} ({options.Method.ToUpperInvariant()})", Path.Combine(r.ModelDir, "metrics.jsonl"))));
         string report = Path.Combine(options.RunDir, "report.html");
         DemoReport.Html(report, options, rows, samples, curves, clock.Elapsed);
         stdout.WriteLine($"report: {report}; aligned model: {rows[^1].ModelDir} ({clock.Elapsed.TotalMinutes:F1} min)");

@@ -58,6 +58,21 @@ public class DemoPipelineTests : IDisposable
     }
 
     [Fact]
+    public void Kto_method_trains_on_unpaired_labels()
+    {
+        string recipe = Path.Combine(Repo(), "recipes", "demo.yaml");
+        var (code, output, err) = Run(["run", recipe, .. Settings("kto"), "--set", "method=kto"]);
+        Assert.True(code == 0, err + output);
+        Assert.Contains("KTO rows", output);
+        string round = Path.Combine(_dir, "kto", "round-1");
+        var rows = File.ReadAllLines(Path.Combine(round, "unpaired.jsonl"));
+        Assert.Equal(24 * 3, rows.Length); // every sample of every prompt is labelled (all prompts have a signal)
+        Assert.All(rows, r => Assert.Matches("\"label\":(true|false)", r));
+        Assert.False(File.Exists(Path.Combine(round, "pairs.jsonl")));
+        Assert.True(File.Exists(Path.Combine(round, "model", "model.safetensors")));
+    }
+
+    [Fact]
     public void Bad_recipe_keys_are_named()
     {
         var (code, _, err) = Run("demo", "--set", "roundz=3");
@@ -67,6 +82,10 @@ public class DemoPipelineTests : IDisposable
         (code, _, err) = Run("demo", "--set", "rounds=many");
         Assert.NotEqual(0, code);
         Assert.Contains("rounds", err);
+        (code, _, err) = Run(["demo", .. Settings("bad-method"), "--set", "method=ppo"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("method", err);
+        Assert.Contains("ppo", err);
         (code, _, err) = Run("run", Path.Combine(_dir, "missing.yaml"));
         Assert.NotEqual(0, code);
         Assert.Contains("missing.yaml", err);
