@@ -62,8 +62,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
             string roundDir = Dir($"round-{round}");
             int pairs = 0;
             Stage($"round-{round}-pairs", () => pairs = BuildPairs(policy, world, source, round, roundDir));
-            string rowsFile = Path.Combine(roundDir, options.Method == "kto" ? "unpaired.jsonl" : "pairs.jsonl");
-            if (pairs == 0 && File.Exists(rowsFile)) pairs = File.ReadLines(rowsFile).Count();
+            if (pairs == 0 && File.Exists(RowsFile(roundDir))) pairs = File.ReadLines(RowsFile(roundDir)).Count();
             string reference = policy;
             Stage($"round-{round}-train", () => Align(reference, roundDir, pairs));
             policy = Path.Combine(roundDir, "model");
@@ -167,7 +166,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         Directory.CreateDirectory(roundDir);
         var samples = Sample(policyDir, world.TrainPrompts, options.SamplesPerPrompt, options.SampleTemperature, options.Seed + (ulong)round * 7919);
         bool kto = options.Method == "kto";
-        using var writer = new StreamWriter(Path.Combine(roundDir, kto ? "unpaired.jsonl" : "pairs.jsonl"));
+        using var writer = new StreamWriter(RowsFile(roundDir));
         using var labels = new StreamWriter(Path.Combine(roundDir, "labels.jsonl"));
         int rows = 0, ties = 0, desirable = 0;
         foreach (var (prompt, responses) in samples)
@@ -204,6 +203,9 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         return rows;
     }
 
+    /// <summary>A round's training rows: pairs.jsonl (DPO) or unpaired.jsonl (KTO).</summary>
+    private string RowsFile(string roundDir) => Path.Combine(roundDir, options.Method == "kto" ? "unpaired.jsonl" : "pairs.jsonl");
+
     private void Align(string reference, string roundDir, int rows)
     {
         string output = Path.Combine(roundDir, "model");
@@ -216,7 +218,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         bool kto = options.Method == "kto";
         var args = new TrainingArguments
         {
-            Model = reference, Dataset = Path.Combine(roundDir, kto ? "unpaired.jsonl" : "pairs.jsonl"), OutputDir = output, LearningRate = options.AlignLearningRate,
+            Model = reference, Dataset = RowsFile(roundDir), OutputDir = output, LearningRate = options.AlignLearningRate,
             LrSchedulerType = "linear", NumTrainEpochs = options.AlignEpochs, PerDeviceTrainBatchSize = options.AlignBatchSize,
             MaxLength = options.MaxLength, MaxPromptLength = options.MaxLength / 2, LoggingSteps = 5, SaveSteps = 100, Seed = options.Seed, Resume = resume,
         };

@@ -52,7 +52,9 @@ internal static class DemoReport
          .Append("</style></head><body>");
         h.Append("<h1>Automated alignment on the embedded assistant world</h1>");
         h.Append("<p>No human labels: the signal comes from the constitution in <code>").Append(E(options.Constitution)).Append("</code> and programmatic verifiers. ")
-         .Append($"{options.Rounds} round(s) of sampling {options.SamplesPerPrompt} responses per prompt, best-vs-worst pairs, {options.Method.ToUpperInvariant()} (β = {options.Beta.ToString(CultureInfo.InvariantCulture)}). ")
+         .Append($"{options.Rounds} round(s) of sampling {options.SamplesPerPrompt} responses per prompt, ")
+         .Append(options.Method == "kto" ? "each sample labelled desirable or not, KTO" : "best-vs-worst pairs, DPO" + (options.RpoAlpha > 0 ? $" + NLL on the chosen (RPO α = {options.RpoAlpha.ToString(CultureInfo.InvariantCulture)})" : ""))
+         .Append($" (β = {options.Beta.ToString(CultureInfo.InvariantCulture)}). ")
          .Append($"Finished in {elapsed.TotalMinutes:F1} min.</p>");
         h.Append("<p><b>").Append(E(Goal(rows).Summary)).Append("</b></p>");
         h.Append("<h2>Held-out evaluation</h2><table><tr><th>model</th><th>harmful compliance</th><th>over-refusal</th><th>verifiable accuracy</th><th>format adherence</th><th>mean length</th><th>KL to SFT</th><th>pairs</th></tr>");
