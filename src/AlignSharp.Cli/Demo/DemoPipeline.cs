@@ -33,7 +33,9 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
 
     public IReadOnlyList<RoundResult> Run()
     {
+        // Recipe values that only the rounds use are checked before minutes of SFT, not after.
         if (options.Method is not ("dpo" or "kto")) throw new AlignSharp.Training.TrainingException($"method: '{options.Method}' is not dpo or kto");
+        var source = Signal();
         Directory.CreateDirectory(Dir("stages"));
         if (!resume && Directory.Exists(Dir("stages"))) foreach (var f in Directory.EnumerateFiles(Dir("stages"))) File.Delete(f);
         var world = AssistantWorld.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
@@ -53,7 +55,6 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         }
         Stage("sft", () => Sft(options.Model.Length > 0 ? options.Model : Dir("base"), sftDir));
 
-        var source = Signal();
         var results = new List<RoundResult>();
         results.Add(Evaluate("SFT", sftDir, sftDir, world, 0));
         string policy = sftDir;
