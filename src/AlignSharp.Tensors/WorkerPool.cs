@@ -11,7 +11,7 @@ public sealed class WorkerPool : IDisposable
     private static WorkerPool? _default;
     private static readonly object DefaultLock = new();
 
-    /// <summary>The pool the ops use. Sized by <c>ALIGNSHARP_THREADS</c> or the processor count.</summary>
+    /// <summary>The process-wide pool (what <see cref="Current"/> is unless overridden). Sized by <c>ALIGNSHARP_THREADS</c> or the processor count.</summary>
     public static WorkerPool Default
     {
         get
@@ -45,6 +45,37 @@ public sealed class WorkerPool : IDisposable
     }
 
     [ThreadStatic] private static bool _insideItem;
+    [ThreadStatic] private static WorkerPool? _current;
+
+    /// <summary>
+    /// The pool the ops use on this thread: the one set by <see cref="Use"/>, otherwise <see cref="Default"/>.
+    /// </summary>
+    public static WorkerPool Current => _current ?? Default;
+
+    /// <summary>
+    /// Makes the ops called on this thread run on <paramref name="pool"/> until the returned scope is disposed
+    /// (scopes nest). The caller keeps ownership of the pool. Results do not depend on the pool's size:
+    /// kernels split work into independent rows or blocks and reduce across them in a fixed order.
+    /// </summary>
+    public static IDisposable Use(WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var scope = new Scope(_current);
+        _current = pool;
+        return scope;
+    }
+
+    private sealed class Scope(WorkerPool? previous) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _current = previous;
+        }
+    }
 
     private readonly Thread[] _workers;
     private readonly object _runLock = new();

@@ -56,7 +56,7 @@ internal sealed unsafe class FlashAttention
         fixed (float* pq = q, pk = k, pv = v, po = o, pl = lse)
         {
             float* q0 = pq + qo, k0 = pk + ko, v0 = pv + vo, o0 = po + oo, l0 = pl;
-            WorkerPool.Default.For(B * H, item => ForwardItem(item, q0, k0, v0, o0, l0));
+            WorkerPool.Current.For(B * H, item => ForwardItem(item, q0, k0, v0, o0, l0));
         }
     }
 
@@ -77,7 +77,7 @@ internal sealed unsafe class FlashAttention
                 Q = pq + qo, K = pk + ko, V = pv + vo, O = po + oo, Lse = pl, G = pg + go,
                 DQ = dq is null ? null : pdq + dqo, DK = dk is null ? null : pdk + dko, DV = dv is null ? null : pdv + dvo,
             };
-            WorkerPool.Default.For(B * KVH, item => BackwardItem(item, args));
+            WorkerPool.Current.For(B * KVH, item => BackwardItem(item, args));
         }
     }
 
@@ -519,7 +519,7 @@ internal sealed unsafe class FlashAttention
     private void ForwardRows(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] o, int oo, float[] lse)
     {
         int qRow = H * D, kRow = KVH * D;
-        WorkerPool.Default.For(B * H, item =>
+        WorkerPool.Current.For(B * H, item =>
         {
             int b = item / H, h = item % H, kvh = h / Group;
             var scores = Scratch.Array(12, Tk);
@@ -609,7 +609,7 @@ internal sealed unsafe class FlashAttention
         float[]? dq, int dqo, float[]? dk, int dko, float[]? dv, int dvo)
     {
         int qRow = H * D, kRow = KVH * D;
-        WorkerPool.Default.For(B * KVH, item =>
+        WorkerPool.Current.For(B * KVH, item =>
         {
             int b = item / KVH, kvh = item % KVH;
             for (int h = kvh * Group; h < (kvh + 1) * Group; h++)

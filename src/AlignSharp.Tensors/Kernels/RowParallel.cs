@@ -8,7 +8,7 @@ internal static class RowParallel
     /// <summary>Calls <paramref name="body"/>(start, end) on disjoint row ranges covering [0, rows).</summary>
     public static void For(int rows, long workPerRow, Action<int, int> body)
     {
-        var pool = WorkerPool.Default;
+        var pool = WorkerPool.Current;
         if (rows <= 1 || pool.Threads == 1 || rows * workPerRow < MinParallelWork)
         {
             body(0, rows);

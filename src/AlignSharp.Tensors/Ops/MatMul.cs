@@ -32,7 +32,7 @@ public static unsafe partial class Ops
         long strideA = fold ? 0 : (long)m * k, strideB = sharedB ? 0 : (long)k * n, strideY = fold ? 0 : (long)m * n;
 
         float* pa = a.Ptr, pb = b.Ptr, py = y.Ptr;
-        Batched(bb, (long)mm * n * k, i => Sgemm.Multiply(transA, transB, mm, n, k, pa + i * strideA, lda, pb + i * strideB, ldb, py + i * strideY, n, false, WorkerPool.Default));
+        Batched(bb, (long)mm * n * k, i => Sgemm.Multiply(transA, transB, mm, n, k, pa + i * strideA, lda, pb + i * strideB, ldb, py + i * strideY, n, false, WorkerPool.Current));
 
         if (!Autograd.ShouldRecord(a, b)) return y;
         y.SetBackward("matmul", [a, b], () =>
@@ -45,7 +45,7 @@ public static unsafe partial class Ops
                     a.GradSpan();
                     float* da = a.Grad!.Ptr;
                     // dA[M, K] = dY[M, N] · op(B)ᵀ
-                    Batched(bb, (long)mm * n * k, i => Sgemm.Multiply(false, !transB, mm, k, n, pg + i * strideY, n, pb + i * strideB, ldb, da + i * (fold ? 0 : (long)m * k), k, true, WorkerPool.Default));
+                    Batched(bb, (long)mm * n * k, i => Sgemm.Multiply(false, !transB, mm, k, n, pg + i * strideY, n, pb + i * strideB, ldb, da + i * (fold ? 0 : (long)m * k), k, true, WorkerPool.Current));
                 }
                 if (b.RequiresGrad)
                 {
@@ -56,12 +56,12 @@ public static unsafe partial class Ops
                         {
                             // Every batch entry adds into the same dB: run them in order, each one parallel inside.
                             for (int i = 0; i < batch; i++)
-                                Sgemm.Multiply(!transA, false, k, n, m, pa + i * (long)m * k, lda, pg + i * (long)m * n, n, db, n, true, WorkerPool.Default);
+                                Sgemm.Multiply(!transA, false, k, n, m, pa + i * (long)m * k, lda, pg + i * (long)m * n, n, db, n, true, WorkerPool.Current);
                         }
                         else
                         {
                             // dB[K, N] = op(A)ᵀ · dY
-                            Batched(bb, (long)mm * n * k, i => Sgemm.Multiply(!transA, false, k, n, mm, pa + i * strideA, lda, pg + i * strideY, n, db + i * strideB, n, true, WorkerPool.Default));
+                            Batched(bb, (long)mm * n * k, i => Sgemm.Multiply(!transA, false, k, n, mm, pa + i * strideA, lda, pg + i * strideY, n, db + i * strideB, n, true, WorkerPool.Current));
                         }
                     }
                 }
@@ -86,7 +86,7 @@ public static unsafe partial class Ops
         var shape = x.ShapeArray.ToArray();
         shape[^1] = fout;
         var y = Tensor.Uninitialized(shape);
-        Sgemm.Multiply(false, true, rows, fout, fin, x.Ptr, fin, weight.Ptr, fin, y.Ptr, fout, false, WorkerPool.Default);
+        Sgemm.Multiply(false, true, rows, fout, fin, x.Ptr, fin, weight.Ptr, fin, y.Ptr, fout, false, WorkerPool.Current);
         if (bias is not null)
         {
             var bs = bias.Span; var ys = y.Span;
@@ -102,12 +102,12 @@ public static unsafe partial class Ops
                 if (x.RequiresGrad)
                 {
                     x.GradSpan();
-                    Sgemm.Multiply(false, false, rows, fin, fout, pg, fout, pw, fin, x.Grad!.Ptr, fin, true, WorkerPool.Default);
+                    Sgemm.Multiply(false, false, rows, fin, fout, pg, fout, pw, fin, x.Grad!.Ptr, fin, true, WorkerPool.Current);
                 }
                 if (weight.RequiresGrad)
                 {
                     weight.GradSpan();
-                    Sgemm.Multiply(true, false, fout, fin, rows, pg, fout, px, fin, weight.Grad!.Ptr, fin, true, WorkerPool.Default);
+                    Sgemm.Multiply(true, false, fout, fin, rows, pg, fout, px, fin, weight.Grad!.Ptr, fin, true, WorkerPool.Current);
                 }
             }
             if (bias is not null && bias.RequiresGrad)
@@ -123,7 +123,7 @@ public static unsafe partial class Ops
     private static void Batched(int count, long flopsEach, Action<int> gemm)
     {
         if (count == 1) { gemm(0); return; }
-        if (flopsEach < 1 << 21) WorkerPool.Default.For(count, gemm);
+        if (flopsEach < 1 << 21) WorkerPool.Current.For(count, gemm);
         else for (int i = 0; i < count; i++) gemm(i);
     }
 }

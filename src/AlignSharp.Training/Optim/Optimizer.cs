@@ -64,6 +64,6 @@ public abstract class Optimizer
             int n = Parameters[i].Tensor.Length;
             for (int s = 0; s < n; s += Chunk) work.Add((i, s, Math.Min(n, s + Chunk)));
         }
-        WorkerPool.Default.For(work.Count, w => update(work[w].P, work[w].Start, work[w].End));
+        WorkerPool.Current.For(work.Count, w => update(work[w].P, work[w].Start, work[w].End));
     }
 }

@@ -174,6 +174,26 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Training_is_bitwise_identical_for_any_thread_count()
+    {
+        float[] Train(string name, int threads)
+        {
+            using var pool = new WorkerPool(threads);
+            using var scope = WorkerPool.Use(pool);
+            var args = Args(name, "preference.jsonl") with { MaxSteps = 4 };
+            var encoder = Encoder(args.Model);
+            var pairs = new JsonlDataset(args.Dataset, DatasetKind.Preference).Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList();
+            var model = new FullCausalLm(HuggingFaceFolder.Load(args.Model));
+            using var trainer = new DpoTrainer(args, model, pairs, encoder.PadId, new DpoOptions());
+            trainer.Train();
+            return model.Trainable.SelectMany(t => t.Tensor.ToArray()).ToArray();
+        }
+        var one = Train("one-thread", 1);
+        foreach (int threads in new[] { 2, 3 })
+            Assert.True(one.AsSpan().SequenceEqual(Train($"{threads}-threads", threads)), $"1 and {threads} threads trained different weights");
+    }
+
+    [Fact]
     public void Nan_loss_stops_with_a_clear_message_and_keeps_the_checkpoint()
     {
         var args = Args("nan", "sft.jsonl") with { LearningRate = 1e30f, MaxGradNorm = 0, SaveSteps = 1, MaxSteps = 20 };
