@@ -19,6 +19,8 @@ public sealed record DemoOptions
     public double HarmfulComplianceRate { get; init; } = 0.6;
     public double WrongAnswerRate { get; init; } = 0.3;
     public double IgnoreFormatRate { get; init; } = 0.4;
+    /// <summary>Largest arithmetic operand (sums and differences of 0..max_operand).</summary>
+    public int MaxOperand { get; init; } = 20;
     public int TokenizerVocabSize { get; init; } = 1024;
     public int HiddenSize { get; init; } = 192;
     public int Layers { get; init; } = 6;
@@ -57,5 +59,6 @@ public sealed record DemoOptions
         SftConversations = 3000, SftEpochs = 6, HiddenSize = 128, Layers = 4, Heads = 4, KvHeads = 2, IntermediateSize = 384, Rounds = 2,
     };
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string RunDir => Path.Combine(RunsDir, Name);
 }

@@ -19,7 +19,8 @@ namespace AlignSharp.Cli.Demo;
 /// policy, score them with the signal sources (constitution principles, then verifiers), keep best-vs-worst pairs
 /// (ties dropped), train DPO against the previous round, evaluate → report. No human label anywhere.
 /// A stage that finished writes stages/&lt;stage&gt;.done; with resume, finished stages are skipped and a stage that
-/// was cut off continues from its last checkpoint.
+/// was cut off continues from its last checkpoint. The settings are kept in recipe.json, and resuming with other
+/// settings is refused (<see cref="RunRecipe"/>).
 /// </summary>
 internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool resume)
 {
@@ -36,10 +37,11 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         // Recipe values that only the rounds use are checked before minutes of SFT, not after.
         if (options.Method is not ("dpo" or "kto")) throw new AlignSharp.Training.TrainingException($"method: '{options.Method}' is not dpo or kto");
         var source = Signal();
+        RunRecipe.CheckAndRecord(options, resume);
         Directory.CreateDirectory(Dir("stages"));
         if (!resume && Directory.Exists(Dir("stages"))) foreach (var f in Directory.EnumerateFiles(Dir("stages"))) File.Delete(f);
         var world = AssistantWorld.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
-            options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate));
+            options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate, options.MaxOperand));
         World = world;
         Directory.CreateDirectory(Dir("data"));
         world.WriteSftJsonl(Dir("data", "sft.jsonl"));

@@ -55,6 +55,20 @@ public class DemoPipelineTests : IDisposable
         Assert.Contains("round-1-train: done earlier, skipped", output2);
         string Table(string s) => string.Join("\n", s.Split('\n').Where(l => l.StartsWith('│')));
         Assert.Equal(Table(output), Table(output2));
+
+        // Resuming with a setting that shaped a finished stage is refused, naming the key; nothing is lost.
+        var (code3, output3, err3) = Run(["run", recipe, "--resume", .. Settings("short"), "--set", "seed=2", "--set", "beta=0.25"]);
+        Assert.NotEqual(0, code3);
+        Assert.Contains("seed: 2 (the run was started with 1)", err3);
+        Assert.Contains("beta: 0.25 (the run was started with 0.5)", err3);
+        Assert.DoesNotContain("sft:", output3);
+        Assert.True(File.Exists(Path.Combine(run, "round-1", "model", "model.safetensors")));
+
+        // More rounds only add stages, so they may be asked for on resume.
+        var (code4, output4, err4) = Run(["run", recipe, "--resume", .. Settings("short"), "--set", "rounds=2"]);
+        Assert.True(code4 == 0, err4 + output4);
+        Assert.Contains("round-1-train: done earlier, skipped", output4);
+        Assert.Contains("round 2", output4);
     }
 
     [Fact]
