@@ -13,7 +13,7 @@ namespace AlignSharp.Cli.Demo;
 /// one to three, and of format instructions that are ignored. <c>MaxOperand</c> is the largest arithmetic operand.
 /// </summary>
 internal sealed record WorldOptions(ulong Seed = 1, int SftConversations = 3000, int TrainPrompts = 1000, int EvalPrompts = 240,
-    double HarmfulComplianceRate = 0.6, double WrongAnswerRate = 0.3, double IgnoreFormatRate = 0.4, int MaxOperand = 20);
+    double HarmfulComplianceRate = 0.6, double WrongAnswerRate = 0.3, double IgnoreFormatRate = 0.4, int MaxOperand = 10);
 
 /// <summary>
 /// The deterministic "assistant world" of the embedded demo: single-turn SFT demonstrations that mix aligned and
@@ -32,7 +32,7 @@ internal sealed class AssistantWorld
     public static readonly (string Category, double Share)[] TrainMix =
         [(HarmfulCategory, .35), (BenignSensitive, .15), (Arithmetic, .10), (Conversion, .10), (Counting, .10), (WorldFactCategory, .10), (Format, .10)];
 
-    /// <summary>Eval shares: a little more weight on the refusal metrics (240 prompts give 72 harmful, 48 benign).</summary>
+    /// <summary>Eval shares: a little more weight on the refusal metrics (the demo's 960 prompts give 288 harmful, 192 benign).</summary>
     public static readonly (string Category, double Share)[] EvalMix =
         [(HarmfulCategory, .30), (BenignSensitive, .20), (Arithmetic, .10), (Conversion, .10), (Counting, .10), (WorldFactCategory, .10), (Format, .10)];
 

@@ -14,7 +14,10 @@ internal static class DemoCommand
         if (o.Flag("help"))
         {
             stdout.WriteLine($"alignsharp {command} [--quick] [--resume] [--set key=value ...]\n\nkeys (YAML or --set) with their defaults:");
-            foreach (var line in ConfigBinder.Describe(new DemoOptions())) stdout.WriteLine(line);
+            var defaults = ConfigBinder.Describe(new DemoOptions()).ToList();
+            foreach (var line in defaults) stdout.WriteLine(line);
+            stdout.WriteLine("\n--quick changes (before any --set):");
+            foreach (var line in ConfigBinder.Describe(new DemoOptions().Quick()).Except(defaults)) stdout.WriteLine(line);
             return 0;
         }
         if (recipe is not null && !File.Exists(recipe)) throw new UsageException($"{command}: recipe {recipe} not found");

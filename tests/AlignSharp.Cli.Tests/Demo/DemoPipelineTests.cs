@@ -87,6 +87,18 @@ public class DemoPipelineTests : IDisposable
     }
 
     [Fact]
+    public void Help_lists_the_keys_and_what_quick_changes()
+    {
+        var (code, output, _) = Run("demo", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("  eval_prompts: 960", output);
+        string quick = output[output.IndexOf("--quick changes", StringComparison.Ordinal)..];
+        Assert.Contains("  rounds: 2", quick);
+        Assert.Contains("  hidden_size: 128", quick);
+        Assert.DoesNotContain("eval_prompts", quick); // unchanged keys are not repeated
+    }
+
+    [Fact]
     public void Bad_recipe_keys_are_named()
     {
         var (code, _, err) = Run("demo", "--set", "roundz=3");
