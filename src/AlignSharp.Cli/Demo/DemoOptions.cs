@@ -64,6 +64,5 @@ public sealed record DemoOptions
         MaxOperand = 20, RpoAlpha = 1f,
     };
 
-    [System.Text.Json.Serialization.JsonIgnore]
     public string RunDir => Path.Combine(RunsDir, Name);
 }

@@ -87,26 +87,22 @@ public static class ConfigBinder
     private static string Describe(Type t) =>
         t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
 
-    /// <summary>"key: default — description" lines for --help.</summary>
-    public static IEnumerable<string> Describe<T>(T defaults, IReadOnlyDictionary<string, string>? help = null) where T : class
-    {
-        foreach (var p in Settable(typeof(T)))
+    /// <summary>Every key of <paramref name="options"/> with its value as a recipe would write it.</summary>
+    public static IEnumerable<(string Key, string Value)> Values<T>(T options) where T : class =>
+        Settable(typeof(T)).Select(p => (SnakeCase(p.Name), p.GetValue(options) switch
         {
-            string key = SnakeCase(p.Name);
-            object? v = p.GetValue(defaults);
-            string shown = v switch
-            {
-                null => "null",
-                string s => s.Length == 0 ? "\"\"" : s,
-                bool b => b ? "true" : "false",
-                float f => f.ToString(CultureInfo.InvariantCulture),
-                double d => d.ToString(CultureInfo.InvariantCulture),
-                IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
-                _ => System.Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
-            };
-            yield return help is not null && help.TryGetValue(key, out var h) ? $"  {key}: {shown}  — {h}" : $"  {key}: {shown}";
-        }
-    }
+            null => "null",
+            string s => s.Length == 0 ? "\"\"" : s,
+            bool b => b ? "true" : "false",
+            float f => f.ToString(CultureInfo.InvariantCulture),
+            double d => d.ToString(CultureInfo.InvariantCulture),
+            IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+            var v => System.Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+        }));
+
+    /// <summary>"key: default — description" lines for --help.</summary>
+    public static IEnumerable<string> Describe<T>(T defaults, IReadOnlyDictionary<string, string>? help = null) where T : class =>
+        Values(defaults).Select(kv => help is not null && help.TryGetValue(kv.Key, out var h) ? $"  {kv.Key}: {kv.Value}  — {h}" : $"  {kv.Key}: {kv.Value}");
 
     private static int Distance(string a, string b)
     {
