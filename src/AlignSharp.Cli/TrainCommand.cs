@@ -49,6 +49,7 @@ internal static class TrainCommand
             foreach (var opt in MethodOptions(method))
                 foreach (var line in typeof(ConfigBinder).GetMethod(nameof(ConfigBinder.Describe))!.MakeGenericMethod(opt.GetType()).Invoke(null, [opt, null]) as IEnumerable<string> ?? [])
                     stdout.WriteLine(line);
+            stdout.WriteLine(RunSettings.HelpLine);
             return 0;
         }
         var values = RecipeFile.Read(o.Value("config"), o.Values("set"));
@@ -111,7 +112,13 @@ internal static class TrainCommand
             _ => PreferenceTrainer(method, arguments, trainable, rows.Cast<PreferenceRow>().Select(r => encoder.Preference(r, truncation)).ToList(), pad, dpo, reference, orpo, simpo, rm, dataset.SkippedRows),
         };
 
-        using var metrics = new MetricsLogger(new TensorBoardWriter(Path.Combine(arguments.OutputDir, "logs")), new JsonlMetricsWriter(arguments.OutputDir));
+        trainer.RecordOptions(MethodSettings(method, dpo, reference, kto, orpo, simpo, rm));
+        // Ready output_dir first (refuse or clear a used one, check settings on resume), then open the metrics files in it.
+        var start = trainer.PrepareRun();
+        if (start.Checkpoint is { } checkpoint) stdout.WriteLine($"resumed from {Path.GetFileName(checkpoint)} (step {start.Step}) in {arguments.OutputDir}");
+        else if (arguments.Resume) stdout.WriteLine($"resume: no checkpoint in {arguments.OutputDir} yet; starting at step 0");
+        using var metrics = new MetricsLogger(new TensorBoardWriter(Path.Combine(arguments.OutputDir, "logs"), start.TruncateMetricsAfter),
+            new JsonlMetricsWriter(arguments.OutputDir, start.TruncateMetricsAfter));
         trainer.AddMetricsSink((step, scalars) =>
         {
             metrics.Log(step, scalars);
@@ -135,6 +142,17 @@ internal static class TrainCommand
         }
         return 0;
     }
+
+    /// <summary>The options records the method reads, recorded in output_dir with the training arguments and checked on resume.</summary>
+    private static object[] MethodSettings(string method, DpoOptions dpo, ReferenceOptions reference, KtoOptions kto, OrpoOptions orpo, SimPoOptions simpo, RewardModelOptions rm) => method switch
+    {
+        "dpo" => [dpo, reference],
+        "kto" => [kto],
+        "orpo" => [orpo],
+        "simpo" => [simpo],
+        "rm" => [rm],
+        _ => [],
+    };
 
     private static Trainer PreferenceTrainer(string method, TrainingArguments a, TrainableModel m, List<PreferenceExample> pairs, int pad,
         DpoOptions dpo, ReferenceOptions reference, OrpoOptions orpo, SimPoOptions simpo, RewardModelOptions rm, int skipped) => method switch

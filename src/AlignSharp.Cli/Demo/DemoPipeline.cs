@@ -81,9 +81,11 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         string marker = Dir("stages", name + ".done");
         if (resume && File.Exists(marker)) { Log($"{name}: done earlier, skipped"); return; }
         var sw = Stopwatch.StartNew();
+        _earlierTrainingTime = TimeSpan.Zero;
         run();
         File.WriteAllText(marker, DateTime.UtcNow.ToString("O"));
-        Log($"{name}: finished in {sw.Elapsed.TotalSeconds:F1} s");
+        // A resumed training stage also counts the time its earlier parts spent up to the checkpoint it resumed from.
+        Log($"{name}: finished in {(sw.Elapsed + _earlierTrainingTime).TotalSeconds:F1} s");
     }
 
     private void TrainTokenizer(AssistantWorld world)
@@ -123,7 +125,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         {
             Model = start, Dataset = Dir("data", "sft.jsonl"), OutputDir = output, LearningRate = options.SftLearningRate,
             LrSchedulerType = "cosine", WarmupRatio = 0.05f, NumTrainEpochs = options.SftEpochs, PerDeviceTrainBatchSize = options.SftBatchSize,
-            AssistantOnlyLoss = true, MaxLength = options.MaxLength, LoggingSteps = 10, SaveSteps = 200, Seed = options.Seed, Resume = resume,
+            AssistantOnlyLoss = true, MaxLength = options.MaxLength, LoggingSteps = 10, SaveSteps = 200, Seed = options.Seed, Resume = resume, OverwriteOutputDir = !resume,
         };
         var encoder = Encoder(start);
         var examples = new JsonlDataset(args.Dataset).Select(r => encoder.Sft(r, new SftOptions { MaxLength = options.MaxLength, AssistantOnlyLoss = true })).ToList();
@@ -132,10 +134,16 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         CopyTokenizer(start, output);
     }
 
+    /// <summary>Training time of the current stage's earlier, interrupted parts (from the checkpoint it resumed from).</summary>
+    private TimeSpan _earlierTrainingTime;
+
     private void Train(Trainer trainer, string label, string output)
     {
+        var start = trainer.PrepareRun();
+        _earlierTrainingTime += start.EarlierElapsed;
         using var metrics = new AlignSharp.Training.Metrics.MetricsLogger(
-            new AlignSharp.Training.Metrics.TensorBoardWriter(Path.Combine(output, "logs")), new AlignSharp.Training.Metrics.JsonlMetricsWriter(output));
+            new AlignSharp.Training.Metrics.TensorBoardWriter(Path.Combine(output, "logs"), start.TruncateMetricsAfter),
+            new AlignSharp.Training.Metrics.JsonlMetricsWriter(output, start.TruncateMetricsAfter));
         trainer.AddMetricsSink(metrics.Log);
         var bar = Progress.Bar($"  {label}", log);
         trainer.Progress += p => bar((int)p.Step, (int)p.TotalSteps);
@@ -223,7 +231,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
         {
             Model = reference, Dataset = RowsFile(roundDir), OutputDir = output, LearningRate = options.AlignLearningRate,
             LrSchedulerType = "linear", NumTrainEpochs = options.AlignEpochs, PerDeviceTrainBatchSize = options.AlignBatchSize,
-            MaxLength = options.MaxLength, MaxPromptLength = options.MaxLength / 2, LoggingSteps = 5, SaveSteps = 100, Seed = options.Seed, Resume = resume,
+            MaxLength = options.MaxLength, MaxPromptLength = options.MaxLength / 2, LoggingSteps = 5, SaveSteps = 100, Seed = options.Seed, Resume = resume, OverwriteOutputDir = !resume,
         };
         var encoder = Encoder(reference);
         var policy = new FullCausalLm(HuggingFaceFolder.Load(reference));

@@ -10,21 +10,37 @@ public sealed record TrainingProgress(long Step, long TotalSteps, int Epoch, IRe
 /// <summary>A batch's mean loss (with gradients), the metrics to log for it, and how many tokens it trained on.</summary>
 public sealed record BatchLoss(Tensor Loss, IReadOnlyDictionary<string, float> Metrics, long Tokens);
 
-/// <summary>What a finished run reports.</summary>
-public sealed record TrainingResult(long Steps, double FinalLoss, string OutputDir, int SkippedRows);
+/// <summary>What a finished run reports: <paramref name="FinalLoss"/> is the loss as last logged (the mean over the last logging window); <paramref name="Elapsed"/> counts every part of a resumed run.</summary>
+public sealed record TrainingResult(long Steps, double FinalLoss, string OutputDir, int SkippedRows, TimeSpan Elapsed = default);
+
+/// <summary>Where a run starts: the checkpoint it resumes from (null for step 0), its step, and the training time spent before it.</summary>
+public sealed record RunStart(string? Checkpoint, long Step, TimeSpan EarlierElapsed)
+{
+    /// <summary>For metrics writers: drop records after this step (a resumed run redoes them), or null for a fresh run.</summary>
+    public long? TruncateMetricsAfter { get; init; }
+}
 
 /// <summary>
 /// The loop every trainer shares: seeded data order, gradient accumulation, global-norm clipping, the
 /// learning-rate schedule, the optimizer, metrics, atomic checkpoints every save_steps and at the end, and
 /// resume. A method supplies only <see cref="ComputeLoss"/> over a batch of example indices.
-/// A NaN or infinite loss stops the run with a clear message; the last good checkpoint stays on disk.
 /// </summary>
+/// <remarks>
+/// A checkpoint is only written from a state training can go on from: the checkpoint of step k is written during
+/// step k+1, once that step's loss and gradient are found finite and before its update, from the (unchanged)
+/// weights and optimizer state of step k; the last one is written after checking the weights and optimizer state.
+/// A NaN or infinite loss or gradient, or an update that makes weights or optimizer state non-finite, stops the run
+/// naming the last checkpoint written (or saying there is none); resuming from it with a lower learning rate
+/// (resume_override: [learning_rate]) repeats a step whose gradient is known to be finite.
+/// </remarks>
 public abstract class Trainer : IDisposable
 {
     protected TrainingArguments Args { get; }
     protected TrainableModel Model { get; }
     private readonly Optimizer _optimizer;
     private readonly List<Action<long, IReadOnlyDictionary<string, double>>> _sinks = new();
+    private readonly List<object> _methodOptions = new();
+    private RunStart? _start;
 
     /// <summary>Called after each optimizer step.</summary>
     public event Action<TrainingProgress>? Progress;
@@ -41,6 +57,16 @@ public abstract class Trainer : IDisposable
         _optimizer = args.Optim == "sgd"
             ? new Sgd(trainable, 0f, args.WeightDecay)
             : new AdamW(trainable, new AdamWOptions(args.AdamBeta1, args.AdamBeta2, args.AdamEpsilon, args.WeightDecay));
+    }
+
+    /// <summary>
+    /// Adds the method's options records (e.g. DpoOptions) to the settings recorded in output_dir and checked on
+    /// resume, beside every <see cref="TrainingArguments"/> key. Call before <see cref="PrepareRun"/> or <see cref="Train"/>.
+    /// </summary>
+    public void RecordOptions(params object[] options)
+    {
+        if (_start is not null) throw new InvalidOperationException("RecordOptions must come before PrepareRun/Train");
+        _methodOptions.AddRange(options);
     }
 
     /// <summary>Number of training examples.</summary>
@@ -70,79 +96,136 @@ public abstract class Trainer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Readies output_dir (done by <see cref="Train"/> if not called first; call it before opening metrics files there):
+    /// a fresh run refuses a non-empty folder unless overwrite_output_dir (which clears it); a resume checks the
+    /// settings against the run's <see cref="RunSettings.FileName"/>. Then records the settings.
+    /// </summary>
+    public RunStart PrepareRun()
+    {
+        if (_start is not null) return _start;
+        if (ExampleCount == 0) throw new TrainingException($"{Args.Dataset}: no usable examples");
+        var settings = RunSettings.Of(Args, TotalSteps, _methodOptions);
+        RunStart start;
+        if (Args.Resume)
+        {
+            RunSettings.CheckResume(Args.OutputDir, settings, Args.ResumeOverride ?? []);
+            string? checkpoint = Checkpoints.Latest(Args.OutputDir);
+            var state = checkpoint is null ? null : TrainerState.Load(Path.Combine(checkpoint, Checkpoints.StateFile));
+            start = new RunStart(checkpoint, state?.GlobalStep ?? 0, TimeSpan.FromSeconds(state?.ElapsedSeconds ?? 0)) { TruncateMetricsAfter = state?.GlobalStep ?? 0 };
+        }
+        else
+        {
+            OutputDirectory.PrepareFresh(Args.OutputDir, Args.OverwriteOutputDir);
+            start = new RunStart(null, 0, TimeSpan.Zero);
+        }
+        RunSettings.Record(Args.OutputDir, settings);
+        return _start = start;
+    }
+
     public TrainingResult Train(CancellationToken cancellationToken = default)
     {
-        if (ExampleCount == 0) throw new TrainingException($"{Args.Dataset}: no usable examples");
-        Directory.CreateDirectory(Args.OutputDir);
+        var start = PrepareRun();
         long total = TotalSteps;
         int warmup = Args.WarmupSteps > 0 ? Args.WarmupSteps : (int)Math.Ceiling(Args.WarmupRatio * total);
         var schedule = new LearningRateSchedule(Args.LrSchedulerType, Args.LearningRate, warmup, (int)total).Validate();
         long step = 0;
-        double lastLoss = double.NaN;
-        var start = Data.DataPosition.Start;
-        if (Args.Resume && Checkpoints.Latest(Args.OutputDir) is { } resumeFrom)
+        double lastLoss = double.NaN, loggedLoss = double.NaN;
+        var position = Data.DataPosition.Start;
+        if (start.Checkpoint is { } resumeFrom)
         {
             var state = Checkpoints.Restore(resumeFrom, Model, _optimizer, out var rngs);
+            if (_optimizer.FirstNonFinite() is { } bad)
+                throw new TrainingException($"{resumeFrom}: '{bad}' holds NaN or infinite values (written by an older version that did not check); delete this checkpoint folder to resume from the one before, or start over with overwrite_output_dir: true");
             foreach (var (name, rng) in Model.Generators)
                 if (rngs.TryGetValue(name, out var saved)) rng.SetState(saved);
-            (step, lastLoss, start) = (state.GlobalStep, state.LastLoss, new Data.DataPosition(state.Epoch, state.Position));
+            (step, lastLoss, loggedLoss, position) = (state.GlobalStep, state.LastLoss, state.LoggedLoss, new Data.DataPosition(state.Epoch, state.Position));
         }
-        var order = new Data.DataOrder(ExampleCount, (int)(Args.Seed & 0x7FFFFFFF), shuffle: true, start);
+        var order = new Data.DataOrder(ExampleCount, (int)(Args.Seed & 0x7FFFFFFF), shuffle: true, position);
+        string? lastGood = start.Checkpoint;
+        TrainerState? pending = null; // the state after a save step, written once the next step proves finite
 
         var sums = new Dictionary<string, double>();
         int logged = 0;
         var clock = Stopwatch.StartNew();
+        TimeSpan Elapsed() => start.EarlierElapsed + clock.Elapsed;
         long tokensSinceLog = 0;
-        while (step < total)
+        TrainingException Stopped(long atStep, string why) => new(
+            $"step {atStep}: {why}; training stopped. " + (lastGood is null
+                ? "No checkpoint was written before it (none is kept from non-finite weights); start again with a lower learning_rate (overwrite_output_dir: true), set max_grad_norm, or check the data for empty completions."
+                : $"The last good checkpoint is {lastGood}: resume from it with a lower learning_rate (resume: true, resume_override: [learning_rate]), set max_grad_norm, or check the data for empty completions."));
+        void Save(TrainerState state)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var stepMetrics = new Dictionary<string, double>();
-            double stepLoss = 0;
-            for (int micro = 0; micro < Args.GradientAccumulationSteps; micro++)
+            Checkpoints.Save(Args.OutputDir, state.GlobalStep, Model, _optimizer, state, Args.SaveTotalLimit);
+            lastGood = Path.Combine(Args.OutputDir, $"checkpoint-{state.GlobalStep}");
+        }
+        try
+        {
+            while (step < total)
             {
-                var batch = order.NextBatch(Args.PerDeviceTrainBatchSize);
-                using var scope = new TensorScope();
-                var result = ComputeLoss(batch);
-                float loss = result.Loss.Item();
-                if (!float.IsFinite(loss))
-                    throw new TrainingException($"step {step + 1}: the loss is {loss}; training stopped. The last good checkpoint is in {Checkpoints.Latest(Args.OutputDir) ?? "(none yet)"}. " +
-                        "Lower learning_rate, set max_grad_norm, or check the data for empty completions.");
-                (result.Loss * (1f / Args.GradientAccumulationSteps)).Backward();
-                stepLoss += loss / Args.GradientAccumulationSteps;
-                foreach (var (k, v) in result.Metrics) stepMetrics[k] = stepMetrics.GetValueOrDefault(k) + v / Args.GradientAccumulationSteps;
-                tokensSinceLog += result.Tokens;
-            }
-            double norm = GradientClipping.ClipByGlobalNorm(_optimizer.Parameters.Select(p => p.Tensor), Args.MaxGradNorm);
-            float lr = schedule.At(step);
-            _optimizer.Step(lr);
-            _optimizer.ZeroGrad();
-            step++;
-            lastLoss = stepLoss;
-
-            stepMetrics["loss"] = stepLoss;
-            stepMetrics["grad_norm"] = norm;
-            stepMetrics["learning_rate"] = lr;
-            foreach (var (k, v) in stepMetrics) sums[k] = sums.GetValueOrDefault(k) + v;
-            logged++;
-            var progress = new Dictionary<string, double>(stepMetrics) { ["epoch"] = order.Position.Epoch + (double)order.Position.Index / ExampleCount };
-            if (step % Math.Max(1, Args.LoggingSteps) == 0 || step == total)
-            {
-                var averaged = sums.ToDictionary(kv => kv.Key, kv => kv.Value / logged);
-                averaged["epoch"] = progress["epoch"];
-                averaged["tokens_per_second"] = tokensSinceLog / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                foreach (var sink in _sinks) sink(step, averaged);
-                sums.Clear(); logged = 0;
-            }
-            Progress?.Invoke(new TrainingProgress(step, total, order.Position.Epoch, progress, clock.Elapsed));
-            if ((Args.SaveSteps > 0 && step % Args.SaveSteps == 0) || step == total)
-                Checkpoints.Save(Args.OutputDir, step, Model, _optimizer, new TrainerState
+                cancellationToken.ThrowIfCancellationRequested();
+                var stepMetrics = new Dictionary<string, double>();
+                double stepLoss = 0;
+                for (int micro = 0; micro < Args.GradientAccumulationSteps; micro++)
                 {
-                    GlobalStep = step, Epoch = order.Position.Epoch, Position = order.Position.Index, LastLoss = lastLoss,
-                    RngStates = Model.Generators.ToDictionary(g => g.Key, g => g.Value.GetState()),
-                }, Args.SaveTotalLimit);
+                    var batch = order.NextBatch(Args.PerDeviceTrainBatchSize);
+                    using var scope = new TensorScope();
+                    var result = ComputeLoss(batch);
+                    float loss = result.Loss.Item();
+                    if (!float.IsFinite(loss)) throw Stopped(step + 1, $"the loss is {loss}");
+                    (result.Loss * (1f / Args.GradientAccumulationSteps)).Backward();
+                    stepLoss += loss / Args.GradientAccumulationSteps;
+                    foreach (var (k, v) in result.Metrics) stepMetrics[k] = stepMetrics.GetValueOrDefault(k) + v / Args.GradientAccumulationSteps;
+                    tokensSinceLog += result.Tokens;
+                }
+                double norm = GradientClipping.ClipByGlobalNorm(_optimizer.Parameters.Select(p => p.Tensor), Args.MaxGradNorm);
+                if (!double.IsFinite(norm)) throw Stopped(step + 1, $"the gradient norm is {norm} (the loss was {stepLoss:G4})");
+                // This step's loss and gradient are finite, so the state before its update is one training can go on from.
+                if (pending is not null) { Save(pending); pending = null; }
+                float lr = schedule.At(step);
+                _optimizer.Step(lr);
+                _optimizer.ZeroGrad();
+                step++;
+                if (_optimizer.FirstNonFinite() is { } bad)
+                    throw Stopped(step, $"the update at learning rate {lr:G4} made '{bad}' NaN or infinite (the loss was {stepLoss:G4})");
+                lastLoss = stepLoss;
+
+                stepMetrics["loss"] = stepLoss;
+                stepMetrics["grad_norm"] = norm;
+                stepMetrics["learning_rate"] = lr;
+                foreach (var (k, v) in stepMetrics) sums[k] = sums.GetValueOrDefault(k) + v;
+                logged++;
+                var progress = new Dictionary<string, double>(stepMetrics) { ["epoch"] = order.Position.Epoch + (double)order.Position.Index / ExampleCount };
+                if (step % Math.Max(1, Args.LoggingSteps) == 0 || step == total)
+                {
+                    var averaged = sums.ToDictionary(kv => kv.Key, kv => kv.Value / logged);
+                    averaged["epoch"] = progress["epoch"];
+                    averaged["tokens_per_second"] = tokensSinceLog / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+                    loggedLoss = averaged["loss"];
+                    foreach (var sink in _sinks) sink(step, averaged);
+                    sums.Clear(); logged = 0;
+                }
+                Progress?.Invoke(new TrainingProgress(step, total, order.Position.Epoch, progress, clock.Elapsed));
+                if ((Args.SaveSteps > 0 && step % Args.SaveSteps == 0) || step == total)
+                {
+                    var state = new TrainerState
+                    {
+                        GlobalStep = step, Epoch = order.Position.Epoch, Position = order.Position.Index, LastLoss = lastLoss, LoggedLoss = loggedLoss,
+                        ElapsedSeconds = Elapsed().TotalSeconds, RngStates = Model.Generators.ToDictionary(g => g.Key, g => g.Value.GetState()),
+                    };
+                    if (step == total) Save(state); // the weights were checked finite above; no step follows
+                    else pending = state;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped between steps: the pending state is the current one, with finite weights and optimizer state.
+            if (pending is not null) Save(pending);
+            throw;
         }
         Model.Save(Args.OutputDir);
-        return new TrainingResult(step, lastLoss, Args.OutputDir, SkippedRows);
+        return new TrainingResult(step, loggedLoss, Args.OutputDir, SkippedRows, Elapsed());
     }
 
     public virtual void Dispose() => Model.Dispose();

@@ -13,9 +13,14 @@ public sealed record TrainerState
     /// <summary>Index of the next example within the epoch's order.</summary>
     public int Position { get; init; }
     public Dictionary<string, ulong[]> RngStates { get; init; } = new();
+    /// <summary>The last step's loss (mean over its micro-batches).</summary>
     public double LastLoss { get; init; }
+    /// <summary>The loss as last logged (mean over the last logging window), what a run reports as its final loss.</summary>
+    public double LoggedLoss { get; init; } = double.NaN;
+    /// <summary>Training time up to this checkpoint, over every part of a resumed run, so the reported time counts them all.</summary>
+    public double ElapsedSeconds { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 

@@ -39,8 +39,12 @@ public sealed record TrainingArguments
     public int SaveSteps { get; init; } = 500;
     /// <summary>Keep at most this many checkpoints (oldest removed first; 0 = keep all).</summary>
     public int SaveTotalLimit { get; init; } = 2;
-    /// <summary>Continue from the newest checkpoint in output_dir.</summary>
+    /// <summary>Continue from the newest checkpoint in output_dir (refused when settings differ from the run's, see <see cref="RunSettings"/>).</summary>
     public bool Resume { get; init; }
+    /// <summary>Keys a resumed run may change although they differ from the run's recorded settings (e.g. [learning_rate] after a NaN stop).</summary>
+    public string[]? ResumeOverride { get; init; }
+    /// <summary>Let a fresh run delete what output_dir holds (another run's checkpoints, metrics, model); otherwise a non-empty output_dir is refused.</summary>
+    public bool OverwriteOutputDir { get; init; }
     public int MaxLength { get; init; } = 1024;
     public int? MaxPromptLength { get; init; } = 512;
     /// <summary>keep_end (drop the start of long prompts) or keep_start.</summary>

@@ -17,7 +17,8 @@ namespace AlignSharp.Training.Metrics;
 /// back as doubles, and that Python's <c>float()</c> accepts.
 /// </para>
 /// <para>
-/// The file is opened for append, so a resumed run continues the same file. Each line is written with one call and
+/// The file is opened for append, so a resumed run continues the same file; a resumed run redoes the steps after its
+/// checkpoint, so it first drops the lines after that step (<see cref="DropRecordsAfter"/>) and every step appears once. Each line is written with one call and
 /// flushed; if a killed run left a partial last line, a newline is added first so later lines stay parseable.
 /// </para>
 /// </remarks>
@@ -37,6 +38,41 @@ public sealed class JsonlMetricsWriter : IMetricsSink
     /// <summary>Creates the log folder if needed and opens <c>metrics.jsonl</c> in it for append.</summary>
     /// <param name="logDirectory">The run's folder.</param>
     public JsonlMetricsWriter(string logDirectory) : this(logDirectory, () => DateTimeOffset.UtcNow) { }
+
+    /// <summary>As <see cref="JsonlMetricsWriter(string)"/>; for a resumed run (<paramref name="truncateAfterStep"/> set), first drops the lines after that step.</summary>
+    public JsonlMetricsWriter(string logDirectory, long? truncateAfterStep) : this(DroppingAfter(logDirectory, truncateAfterStep), () => DateTimeOffset.UtcNow) { }
+
+    static string DroppingAfter(string logDirectory, long? step)
+    {
+        if (step is long s) DropRecordsAfter(logDirectory, s);
+        return logDirectory;
+    }
+
+    /// <summary>
+    /// Rewrites <c>metrics.jsonl</c> in <paramref name="logDirectory"/> without the lines of steps after
+    /// <paramref name="step"/> (and without lines that do not parse, such as a partial last line of a killed run),
+    /// replacing the file atomically.
+    /// </summary>
+    public static void DropRecordsAfter(string logDirectory, long step)
+    {
+        string path = Path.Combine(logDirectory, FileName);
+        if (!File.Exists(path)) return;
+        var lines = File.ReadAllLines(path);
+        var kept = lines.Where(l => StepOf(l) is long s && s <= step).ToList();
+        if (kept.Count == lines.Length) return;
+        File.WriteAllText(path + ".tmp", string.Concat(kept.Select(l => l + "\n")));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    static long? StepOf(string line)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("step", out var s) && s.TryGetInt64(out long step) ? step : null;
+        }
+        catch (JsonException) { return null; }
+    }
 
     /// <summary>As the public constructor, with the clock injected for deterministic tests.</summary>
     internal JsonlMetricsWriter(string logDirectory, Func<DateTimeOffset> clock)

@@ -16,7 +16,9 @@ namespace AlignSharp.Training.Metrics;
 /// </para>
 /// <para>
 /// Every writer starts a new file and never appends to an old one: a resumed run adds a file to the same folder
-/// and TensorBoard merges the files of a folder by step. Each <see cref="Log"/> is flushed to the operating system,
+/// and TensorBoard merges the files of a folder by step. A resumed run redoes the steps after its checkpoint, so it
+/// first drops the older files' records after that step (<see cref="DropRecordsAfter"/>): every step then appears
+/// once and curves stay monotone. Each <see cref="Log"/> is flushed to the operating system,
 /// so a killed run keeps its curves.
 /// </para>
 /// </remarks>
@@ -36,6 +38,53 @@ public sealed class TensorBoardWriter : IMetricsSink
     /// <summary>Creates the log folder if needed and starts a new event file in it.</summary>
     /// <param name="logDirectory">The run's folder, the one passed to <c>tensorboard --logdir</c> (or a child of it).</param>
     public TensorBoardWriter(string logDirectory) : this(logDirectory, UnixSecondsNow, Environment.MachineName) { }
+
+    /// <summary>As <see cref="TensorBoardWriter(string)"/>; for a resumed run (<paramref name="truncateAfterStep"/> set), first drops the folder's records after that step.</summary>
+    public TensorBoardWriter(string logDirectory, long? truncateAfterStep) : this(DroppingAfter(logDirectory, truncateAfterStep), UnixSecondsNow, Environment.MachineName) { }
+
+    static string DroppingAfter(string logDirectory, long? step)
+    {
+        if (step is long s) DropRecordsAfter(logDirectory, s);
+        return logDirectory;
+    }
+
+    /// <summary>
+    /// Rewrites each event file in <paramref name="logDirectory"/> without the records of steps after
+    /// <paramref name="step"/> (the file_version record stays); a record cut short by a killed writer, and anything
+    /// after it, is dropped too. Each file is replaced atomically (written beside it, then renamed over it).
+    /// </summary>
+    public static void DropRecordsAfter(string logDirectory, long step)
+    {
+        if (!Directory.Exists(logDirectory)) return;
+        foreach (var path in Directory.EnumerateFiles(logDirectory, FilePrefix + "*").Where(p => !p.EndsWith(".tmp", StringComparison.Ordinal)).ToList())
+        {
+            var kept = new List<byte[]>();
+            bool dropped = false;
+            try
+            {
+                foreach (var (_, data) in TfRecord.ReadAll(path))
+                {
+                    if (StepOf(data) <= step) kept.Add(data);
+                    else dropped = true;
+                }
+            }
+            catch (TrainingException) { dropped = true; } // truncated or corrupt tail: keep the intact records before it
+            if (!dropped) continue;
+            string temp = path + ".tmp";
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+                foreach (var record in kept) TfRecord.Write(stream, record);
+            File.Move(temp, path, overwrite: true);
+        }
+    }
+
+    /// <summary>The Event's step (field 2; 0 when left out, as for the file_version record).</summary>
+    static long StepOf(byte[] eventMessage)
+    {
+        var reader = new ProtobufReader(eventMessage);
+        while (reader.Next())
+            if (reader.Field == 2 && reader.WireType == 0) return (long)reader.Varint;
+        return 0;
+    }
 
     /// <summary>As the public constructor, with the wall clock (Unix seconds, read once per record) and host name injected for byte-exact tests.</summary>
     internal TensorBoardWriter(string logDirectory, Func<double> clock, string hostName)

@@ -29,6 +29,16 @@ public abstract class Optimizer
         foreach (var p in Parameters) p.Tensor.ZeroGrad();
     }
 
+    /// <summary>The first parameter or state tensor holding a NaN or infinity (e.g. "exp_avg_sq.model.norm.weight"), or null when all are finite.</summary>
+    public string? FirstNonFinite()
+    {
+        foreach (var p in Parameters)
+            if (!Finite.All(p.Tensor.Span)) return p.Name;
+        foreach (var (name, values) in State())
+            if (!Finite.All(values)) return name;
+        return null;
+    }
+
     /// <summary>State tensors by name (e.g. "exp_avg.model.norm.weight").</summary>
     protected abstract IEnumerable<(string Name, float[] Values)> State();
 

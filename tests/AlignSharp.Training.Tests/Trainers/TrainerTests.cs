@@ -193,17 +193,59 @@ public class TrainerTests : IDisposable
             Assert.True(one.AsSpan().SequenceEqual(Train($"{threads}-threads", threads)), $"1 and {threads} threads trained different weights");
     }
 
-    [Fact]
-    public void Nan_loss_stops_with_a_clear_message_and_keeps_the_checkpoint()
+    /// <summary>Every tensor of every .safetensors file in a checkpoint (weights and optimizer state) is finite.</summary>
+    private static void AssertFinite(string checkpoint)
     {
-        var args = Args("nan", "sft.jsonl") with { LearningRate = 1e30f, MaxGradNorm = 0, SaveSteps = 1, MaxSteps = 20 };
+        foreach (var file in Directory.EnumerateFiles(checkpoint, "*.safetensors"))
+        {
+            using var st = AlignSharp.Models.Checkpoints.SafetensorsFile.Open(file);
+            foreach (var name in st.Tensors.Keys)
+                Assert.True(st.ReadFloat32(name).All(float.IsFinite), $"{file}: '{name}' holds NaN or infinite values");
+        }
+    }
+
+    [Fact]
+    public void Nan_gradient_stop_keeps_only_finite_checkpoints()
+    {
+        // At learning rate 1e7 the loss stays finite while the gradient of step 6 is NaN: the old loop applied it and
+        // saved checkpoint-6 with NaN weights and Adam moments, then stopped at step 7 naming that checkpoint.
+        var args = Args("nan", "sft.jsonl") with { LearningRate = 1e7f, SaveSteps = 1, SaveTotalLimit = 0, MaxSteps = 12 };
         var encoder = Encoder(args.Model);
         var examples = new JsonlDataset(args.Dataset).Select(r => encoder.Sft(r)).ToList();
-        var model = new FullCausalLm(HuggingFaceFolder.Load(args.Model));
-        using var trainer = new SftTrainer(args, model, examples, encoder.PadId, encoder.EosId);
-        var e = Assert.Throws<TrainingException>(() => trainer.Train());
-        Assert.Contains("the loss is", e.Message);
-        Assert.Contains("checkpoint-", e.Message);
-        Assert.NotNull(Checkpoints.Latest(args.OutputDir));
+        using var trainer = new SftTrainer(args, new FullCausalLm(HuggingFaceFolder.Load(args.Model)), examples, encoder.PadId, encoder.EosId);
+        var message = Assert.Throws<TrainingException>(() => trainer.Train()).Message;
+        var checkpoints = Checkpoints.All(args.OutputDir).ToList();
+        Assert.NotEmpty(checkpoints);
+        foreach (var (_, path) in checkpoints) AssertFinite(path);
+        Assert.Contains($"The last good checkpoint is {checkpoints[^1].Path}:", message);
+    }
+
+    [Fact]
+    public void Overflowing_update_stops_before_any_checkpoint_of_it_and_resumes_with_a_lower_learning_rate()
+    {
+        // Warmup makes the first update use rate 0; the second, at 1e38 with weight decay, sends the weights to
+        // infinity while its loss was finite. The old loop saved them as checkpoint-2 and every resume failed at step 3.
+        var args = Args("overflow", "sft.jsonl") with { LearningRate = 1e38f, WeightDecay = 100, WarmupSteps = 1, SaveSteps = 1, SaveTotalLimit = 0 };
+        var encoder = Encoder(args.Model);
+        var examples = new JsonlDataset(args.Dataset).Select(r => encoder.Sft(r)).ToList();
+        string message;
+        using (var trainer = new SftTrainer(args, new FullCausalLm(HuggingFaceFolder.Load(args.Model)), examples, encoder.PadId, encoder.EosId))
+            message = Assert.Throws<TrainingException>(() => trainer.Train()).Message;
+        Assert.StartsWith("step 2: the update at learning rate 1E+38 made", message);
+        var checkpoints = Checkpoints.All(args.OutputDir).ToList();
+        foreach (var (_, path) in checkpoints) AssertFinite(path);
+        Assert.Equal([1L], checkpoints.Select(c => c.Step));
+        Assert.Contains($"The last good checkpoint is {checkpoints[^1].Path}: resume from it with a lower learning_rate (resume: true, resume_override: [learning_rate])", message);
+
+        // Resuming with another learning rate is refused unless the key is named; named, it trains to the end.
+        var resume = args with { Resume = true, LearningRate = 1e-3f };
+        using (var refused = new SftTrainer(resume, new FullCausalLm(HuggingFaceFolder.Load(args.Model)), examples, encoder.PadId, encoder.EosId))
+            Assert.Contains("learning_rate: 0.001 (the run was started with 1E+38)", Assert.Throws<TrainingException>(() => refused.Train()).Message);
+        using var resumed = new SftTrainer(resume with { ResumeOverride = ["learning_rate"] }, new FullCausalLm(HuggingFaceFolder.Load(args.Model)), examples, encoder.PadId, encoder.EosId);
+        Assert.Equal(checkpoints[^1].Path, resumed.PrepareRun().Checkpoint);
+        var result = resumed.Train();
+        Assert.Equal(8, result.Steps);
+        Assert.True(double.IsFinite(result.FinalLoss));
+        foreach (var (_, path) in Checkpoints.All(args.OutputDir)) AssertFinite(path);
     }
 }
