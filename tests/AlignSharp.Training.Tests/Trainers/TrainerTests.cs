@@ -242,9 +242,12 @@ public class TrainerTests : IDisposable
         using (var refused = new SftTrainer(resume, new FullCausalLm(HuggingFaceFolder.Load(args.Model)), examples, encoder.PadId, encoder.EosId))
             Assert.Contains("learning_rate: 0.001 (the run was started with 1E+38)", Assert.Throws<TrainingException>(() => refused.Train()).Message);
         using var resumed = new SftTrainer(resume with { ResumeOverride = ["learning_rate"] }, new FullCausalLm(HuggingFaceFolder.Load(args.Model)), examples, encoder.PadId, encoder.EosId);
-        Assert.Equal(checkpoints[^1].Path, resumed.PrepareRun().Checkpoint);
+        var start = resumed.PrepareRun();
+        Assert.Equal(checkpoints[^1].Path, start.Checkpoint);
+        Assert.True(start.EarlierElapsed > TimeSpan.Zero, "the checkpoint does not record the training time before it");
         var result = resumed.Train();
         Assert.Equal(8, result.Steps);
+        Assert.True(result.Elapsed >= start.EarlierElapsed, "the reported time leaves out the run's earlier part");
         Assert.True(double.IsFinite(result.FinalLoss));
         foreach (var (_, path) in Checkpoints.All(args.OutputDir)) AssertFinite(path);
     }
