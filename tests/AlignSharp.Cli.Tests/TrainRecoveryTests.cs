@@ -59,6 +59,11 @@ public class TrainRecoveryTests : IDisposable
         Assert.True(code == 0, err + output2);
         Assert.False(Directory.Exists(Path.Combine(output, "checkpoint-4")), "the other run's checkpoint-4 was kept");
         Assert.Equal([1L, 2L], Steps(output));
+        // Overwrite never deletes what the run reads.
+        (code, _, err) = Run(Train("max_steps=2", "overwrite_output_dir=true", $"output_dir={Path.GetDirectoryName(model)}"));
+        Assert.Equal(1, code);
+        Assert.Contains("which this run reads", err);
+        Assert.True(File.Exists(Path.Combine(model, "config.json")));
 
         // Resume with changed settings is refused with each changed key named; safe keys (max_steps up, logging) pass.
         (code, _, err) = Run(Train("max_steps=4", "resume=true", "learning_rate=0.01", "per_device_train_batch_size=4", "seed=7"));

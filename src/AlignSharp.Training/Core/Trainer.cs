@@ -116,7 +116,7 @@ public abstract class Trainer : IDisposable
         }
         else
         {
-            OutputDirectory.PrepareFresh(Args.OutputDir, Args.OverwriteOutputDir);
+            OutputDirectory.PrepareFresh(Args.OutputDir, Args.OverwriteOutputDir, [Args.Model, Args.Dataset, Args.EvalDataset, File.Exists(Args.ChatTemplate) ? Args.ChatTemplate : null]);
             start = new RunStart(null, 0, TimeSpan.Zero);
         }
         RunSettings.Record(Args.OutputDir, settings);
