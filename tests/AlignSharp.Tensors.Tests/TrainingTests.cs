@@ -112,8 +112,10 @@ public class TrainingTests
         // The step's activations are 512×256 floats (512 KB) each; a buffer that is not handed back to the pool is
         // allocated afresh every step, so only small bookkeeping objects may be allocated per step.
         Assert.True(max < 64 * 1024, $"a step allocated up to {max} bytes on the managed heap");
-        // On one thread a step of a fixed shape allocates exactly the same objects every time: any growth is a leak.
-        Assert.True(late.All(bytes => bytes == early[0]), $"per-step allocations are not flat: early [{string.Join(", ", early)}], late [{string.Join(", ", late)}]");
+        // On one thread a step of a fixed shape allocates the same objects every time, so a late step allocating more
+        // than the leanest early one is growth. (Fewer is allowed: tier-1 code that the JIT swaps in while the test runs,
+        // at a time that depends on a background thread, may allocate less, e.g. objects it places on the stack.)
+        Assert.True(late.All(bytes => bytes <= early.Min()), $"per-step allocations grow: early [{string.Join(", ", early)}], late [{string.Join(", ", late)}]");
         Assert.Equal(pooled, BufferPool.PooledBytes);
     }
 
