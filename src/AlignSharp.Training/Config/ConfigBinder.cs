@@ -97,6 +97,7 @@ public static class ConfigBinder
             float f => f.ToString(CultureInfo.InvariantCulture),
             double d => d.ToString(CultureInfo.InvariantCulture),
             IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+            Enum e => SnakeCase(e.ToString()),  // as Bind parses it: loss_type sigmoid, not Sigmoid
             var v => System.Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
         }));
 
