@@ -32,6 +32,17 @@ public class TrainDefaultsTests
         Assert.Equal("sigmoid", Value(Help("dpo"), "loss_type"));
     }
 
+    [Theory]
+    [InlineData("3")]
+    [InlineData("exo_pair")]
+    public void Loss_type_accepts_only_the_names_it_prints(string value)
+    {
+        var stderr = new StringWriter();
+        int code = CommandLine.Run(["train", "dpo", "--set", "model=m", "--set", "dataset=d", "--set", $"loss_type={value}"], new StringWriter(), stderr);
+        Assert.Equal(1, code);
+        Assert.Contains($"loss_type: '{value}' is not a valid one of sigmoid, hinge, ipo, robust, cdpo", stderr.ToString());
+    }
+
     [Fact]
     public void Simpo_keys_and_defaults_are_trls_cpo_config()
     {
