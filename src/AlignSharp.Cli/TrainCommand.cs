@@ -19,10 +19,10 @@ internal static class TrainCommand
 
     private static readonly string[] Methods = ["sft", "rm", "dpo", "kto", "orpo", "simpo"];
 
-    /// <summary>TRL's default learning rate per method (transformers' 5e-5 for SFT and reward models).</summary>
+    /// <summary>TRL's default learning rate per method: SFTConfig 2e-5, RewardConfig 1e-4, DPO/KTO/ORPO/CPO configs 1e-6.</summary>
     private static TrainingArguments Defaults(string method) => new()
     {
-        LearningRate = method switch { "sft" => 2e-5f, "rm" => 1e-5f, "kto" => 5e-7f, _ => 1e-6f },
+        LearningRate = method switch { "sft" => 2e-5f, "rm" => 1e-4f, _ => 1e-6f },
         OutputDir = $"runs/{method}",
     };
 

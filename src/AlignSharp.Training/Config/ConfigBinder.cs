@@ -75,7 +75,9 @@ public static class ConfigBinder
             };
             if (target == typeof(IReadOnlyList<string>) || target == typeof(string[]))
                 return value.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.Trim('"', '\'')).ToArray();
-            if (target.IsEnum) return Enum.Parse(target, value.Replace("_", ""), ignoreCase: true);
+            // Only the names a recipe spells (loss_type: robust); Enum.Parse alone would also take "3" or an undefined "99".
+            if (target.IsEnum) return Enum.GetNames(target).FirstOrDefault(n => SnakeCase(n) == value.ToLowerInvariant()) is { } name
+                ? Enum.Parse(target, name) : throw new FormatException();
         }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
@@ -97,6 +99,7 @@ public static class ConfigBinder
             float f => f.ToString(CultureInfo.InvariantCulture),
             double d => d.ToString(CultureInfo.InvariantCulture),
             IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+            Enum e => SnakeCase(e.ToString()),  // as Bind parses it: loss_type sigmoid, not Sigmoid
             var v => System.Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
         }));
 

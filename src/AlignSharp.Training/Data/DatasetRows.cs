@@ -41,6 +41,9 @@ public sealed record PromptCompletionRow(string Origin, TextOrMessages Prompt, T
 /// </summary>
 public sealed record PreferenceRow(string Origin, TextOrMessages Prompt, TextOrMessages Chosen, TextOrMessages Rejected, bool PromptWasImplicit = false) : DatasetRow(Origin)
 {
+    /// <summary>The optional <c>"margin"</c> column: how much the chosen answer should out-score the rejected one (reward models subtract it inside the sigmoid, as TRL).</summary>
+    public float? Margin { get; init; }
+
     public override DatasetKind Kind => DatasetKind.Preference;
     public override bool IsConversational => Chosen.IsConversational;
 }

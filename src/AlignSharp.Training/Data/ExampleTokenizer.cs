@@ -120,7 +120,7 @@ public sealed class ExampleTokenizer
     {
         var (prompt, completions) = Encode(row.Origin, row.Prompt, row.Chosen, row.Rejected);
         (prompt, completions) = (truncation ?? TruncationOptions.None).Apply(prompt, completions);
-        return new PreferenceExample(prompt, completions[0], completions[1]);
+        return new PreferenceExample(prompt, completions[0], completions[1]) { Margin = row.Margin };
     }
 
     /// <summary>An unpaired (KTO) example's prompt and completion tokens, cut by <paramref name="truncation"/>.</summary>

@@ -15,7 +15,11 @@ public sealed record SftExample(int[] InputIds, int[] Labels)
 /// A tokenized preference pair: the prompt, and the chosen and rejected completions (completion tokens only, each to be
 /// appended to the prompt). Standard rows end their completions with EOS; conversational ones end as the template ends a turn.
 /// </summary>
-public sealed record PreferenceExample(int[] Prompt, int[] Chosen, int[] Rejected);
+public sealed record PreferenceExample(int[] Prompt, int[] Chosen, int[] Rejected)
+{
+    /// <summary>The row's <c>"margin"</c>, if it has one (reward models only).</summary>
+    public float? Margin { get; init; }
+}
 
 /// <summary>A tokenized unpaired-preference (KTO) example; <paramref name="Label"/> true marks a desirable completion.</summary>
 public sealed record UnpairedExample(int[] Prompt, int[] Completion, bool Label);

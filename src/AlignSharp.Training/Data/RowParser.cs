@@ -143,13 +143,25 @@ internal static class RowParser
             var chosen = Field("chosen");
             var rejected = Field("rejected");
             SameForm("chosen", chosen, "rejected", rejected);
+            float? margin = Margin();
             if (row.TryGetProperty("prompt", out _))
             {
                 var prompt = Field("prompt");
                 SameForm("prompt", prompt, "chosen", chosen);
-                return new PreferenceRow(origin, prompt, chosen, rejected);
+                return new PreferenceRow(origin, prompt, chosen, rejected) { Margin = margin };
             }
-            return ImplicitPrompt(chosen, rejected);
+            return ImplicitPrompt(chosen, rejected) with { Margin = margin };
+        }
+
+        /// <summary>The optional "margin" column (TRL's reward trainer), a finite number.</summary>
+        float? Margin()
+        {
+            if (!row.TryGetProperty("margin", out var value) || value.ValueKind == JsonValueKind.Null) return null;
+            if (value.ValueKind != JsonValueKind.Number)
+                throw new TrainingException($"{origin}: \"margin\" must be a number (got {TypeName(value)})");
+            if (!value.TryGetDouble(out double margin) || !double.IsFinite(margin) || Math.Abs(margin) > float.MaxValue)
+                throw new TrainingException($"{origin}: \"margin\" must be a finite number (got {value.GetRawText()})");
+            return (float)margin;
         }
 
         /// <summary>TRL's extract_prompt: the longest shared prefix of chosen and rejected becomes the prompt.</summary>

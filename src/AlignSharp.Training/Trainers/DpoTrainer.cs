@@ -1,4 +1,5 @@
 // DPO trainer — Rafailov et al. 2023, "Direct Preference Optimization: Your Language Model is Secretly a Reward Model".
+// Follows current TRL's DPOTrainer for the batch layout and loss (see Dpo.cs for which TRL version each loss_type follows).
 using AlignSharp.Models.Transformers;
 using AlignSharp.Tensors;
 using AlignSharp.Training.Core;
@@ -18,6 +19,7 @@ public sealed class DpoTrainer : Trainer
     public DpoTrainer(TrainingArguments args, TrainableModel model, IReadOnlyList<PreferenceExample> pairs, int padId, DpoOptions options,
         bool precomputeReferenceLogProbs = false, int skippedRows = 0) : base(args, model)
     {
+        if (Dpo.OptionsProblem(options) is { } problem) throw new TrainingException($"dpo: {problem}");
         _pairs = pairs; _options = options; _padId = padId; SkippedRows = skippedRows;
         _reference = new ReferencePolicy(model.Transformer, args.Model, model is LoraCausalLm);
         if (precomputeReferenceLogProbs)

@@ -1,6 +1,7 @@
 // Kahneman–Tversky Optimization.
 // Ethayarajh et al. 2024, "KTO: Model Alignment as Prospect Theoretic Optimization", https://arxiv.org/abs/2402.01306.
-// Follows TRL's KTOTrainer.kto_loss (loss_type "kto").
+// Follows TRL's KTOTrainer.kto_loss (loss_type "kto"), the same in v0.28 and current TRL.
+using System.ComponentModel;
 using AlignSharp.Tensors;
 
 namespace AlignSharp.Training.Trainers;
@@ -9,14 +10,17 @@ namespace AlignSharp.Training.Trainers;
 public sealed record KtoOptions
 {
     /// <summary>TRL's <c>beta</c>: how sharply the value function saturates, and so how far from the reference the policy may move. Default 0.1.</summary>
+    [Description("how sharply the value function saturates: higher keeps the policy closer to the reference")]
     public float Beta { get; init; } = 0.1f;
 
     /// <summary>
     /// TRL's <c>desirable_weight</c> λ_D. With unbalanced data the paper recommends λ_D·n_D / (λ_U·n_U) in [1, 4/3]. Default 1.
     /// </summary>
+    [Description("weight λ_D of desirable examples (keep λ_D·n_D / (λ_U·n_U) in [1, 4/3])")]
     public float DesirableWeight { get; init; } = 1f;
 
     /// <summary>TRL's <c>undesirable_weight</c> λ_U. Default 1.</summary>
+    [Description("weight λ_U of undesirable examples")]
     public float UndesirableWeight { get; init; } = 1f;
 }
 

@@ -1,4 +1,5 @@
 // ORPO trainer — Hong et al. 2024, "ORPO: Monolithic Preference Optimization without Reference Model".
+// Follows TRL's ORPOTrainer (v0.9 through current): see Orpo.Loss.
 using AlignSharp.Models.Transformers;
 using AlignSharp.Tensors;
 using AlignSharp.Training.Core;
@@ -10,14 +11,9 @@ namespace AlignSharp.Training.Trainers;
 public sealed class OrpoTrainer(TrainingArguments args, TrainableModel model, IReadOnlyList<PreferenceExample> pairs, int padId, OrpoOptions options, int skippedRows = 0)
     : PreferenceTrainerBase(args, model, pairs, padId, skippedRows)
 {
-    protected override BatchLoss Loss(PreferenceBatch batch, Tensor sums, int[] counts)
+    protected override BatchLoss Loss(PreferenceBatch batch, Tensor logits)
     {
-        int n = batch.Pairs;
-        var average = SequenceLogProbs.Average(sums, counts);
-        // The NLL term is the SFT loss on the chosen completions: −Σ chosen log-probs / chosen tokens.
-        int chosenTokens = Math.Max(1, counts.Take(n).Sum());
-        var nll = Ops.Scale(Ops.Sum(SequenceLogProbs.Rows(sums, 0, n)), -1f / chosenTokens);
-        var result = Orpo.Loss(SequenceLogProbs.Rows(average, 0, n), SequenceLogProbs.Rows(average, n, n), nll, options);
-        return new BatchLoss(result.Loss, result.Metrics, counts.Sum());
+        var result = Orpo.Loss(logits, batch, options);
+        return new BatchLoss(result.Loss, result.Metrics, batch.CompletionLengths.Sum());
     }
 }

@@ -22,9 +22,9 @@ public abstract class PreferenceTrainerBase : Trainer
     protected override BatchLoss ComputeLoss(int[] examples)
     {
         var batch = Collator.Preference(examples.Select(i => _pairs[i]).ToList(), _padId);
-        var (sums, counts) = SequenceLogProbs.Compute(Model.Transformer, batch.Sequences);
-        return Loss(batch, sums, counts);
+        return Loss(batch, SequenceLogProbs.Logits(Model.Transformer, batch.Sequences));
     }
 
-    protected abstract BatchLoss Loss(PreferenceBatch batch, Tensor sums, int[] counts);
+    /// <summary>The loss of one collated batch from the policy's logits [2B, T, V] over its rows.</summary>
+    protected abstract BatchLoss Loss(PreferenceBatch batch, Tensor logits);
 }

@@ -2,7 +2,9 @@
 // Ouyang et al. 2022, "Training language models to follow instructions with human feedback" (InstructGPT),
 // https://arxiv.org/abs/2203.02155; per-pair margins as in Touvron et al. 2023 (Llama 2), https://arxiv.org/abs/2307.09288;
 // reward centring from Eisenstein et al. 2023, https://arxiv.org/abs/2312.09244.
-// Follows TRL's RewardTrainer.compute_loss.
+// Follows TRL's RewardTrainer.compute_loss (the "margin" column subtracted inside the sigmoid,
+// center_rewards_coefficient), the same in v0.28 and current TRL.
+using System.ComponentModel;
 using AlignSharp.Tensors;
 
 namespace AlignSharp.Training.Trainers;
@@ -14,6 +16,7 @@ public sealed record RewardModelOptions
     /// TRL's <c>center_rewards_coefficient</c> (Eisenstein et al. 2023): when set, adds c·mean((r_c + r_r)²) to the loss,
     /// pulling the scores towards zero mean so that rewards from different runs are comparable. Default: off (null).
     /// </summary>
+    [Description("weight of mean((r_chosen + r_rejected)^2), pulling rewards towards zero mean (null: off)")]
     public float? CenterRewardsCoefficient { get; init; }
 }
 

@@ -11,11 +11,16 @@ namespace AlignSharp.Training.Trainers;
 public static class SequenceLogProbs
 {
     /// <summary>Σₜ log π(label_{t+1} | ids_≤t) per row: [B], with the number of scored tokens per row.</summary>
-    public static (Tensor Sums, int[] Counts) Compute(TransformerModel model, Batch batch)
+    public static (Tensor Sums, int[] Counts) Compute(TransformerModel model, Batch batch) => FromLogits(Logits(model, batch), batch);
+
+    /// <summary>The model's logits [B, T, V] for <paramref name="batch"/> (attention mask and position ids applied).</summary>
+    public static Tensor Logits(TransformerModel model, Batch batch) =>
+        model.Forward(batch.InputIds, batch.B, batch.T, Tensor.FromArray(batch.AttentionMask, batch.B, batch.T), batch.PositionIds);
+
+    /// <summary>Σₜ log π(label_{t+1}) per row from logits [B, T, V] of <paramref name="batch"/>: [B], with the scored-token counts.</summary>
+    public static (Tensor Sums, int[] Counts) FromLogits(Tensor logits, Batch batch)
     {
         var targets = ShiftedTargets(batch);
-        var mask = Tensor.FromArray(batch.AttentionMask, batch.B, batch.T);
-        var logits = model.Forward(batch.InputIds, batch.B, batch.T, mask, batch.PositionIds);
         var perToken = Ops.TokenLogProbs(logits, targets).Reshape(batch.B, batch.T); // 0 where ignored
         var counts = new int[batch.B];
         for (int b = 0; b < batch.B; b++)

@@ -35,7 +35,8 @@ public class DpoTests
     }
 
     [Theory]
-    [InlineData("smoothing_rpo")]
+    [InlineData("cdpo_rpo")]
+    [InlineData("robust_rpo")]
     [InlineData("ipo_rpo")]
     public void Gradient_matches_finite_differences(string name)
     {
@@ -74,12 +75,40 @@ public class DpoTests
     }
 
     [Fact]
-    public void Rejects_label_smoothing_outside_the_sigmoid_loss_and_unknown_loss_types()
+    public void Sigmoid_rejects_label_smoothing_naming_cdpo_and_robust()
+    {
+        // Current TRL's sigmoid ignores label_smoothing; conservative DPO (TRL <= 0.28's sigmoid with smoothing) is "cdpo" here.
+        var x = Tensor.FromArray([-1f], 1);
+        var error = Assert.Throws<ArgumentException>(() => Dpo.Loss(x, x, x, x, [1], [1], new DpoOptions { LabelSmoothing = 0.1f }));
+        Assert.Contains("loss_type cdpo", error.Message);
+        Assert.Contains("robust", error.Message);
+    }
+
+    [Fact]
+    public void Rejects_label_smoothing_where_no_loss_uses_it_and_unknown_loss_types()
     {
         var x = Tensor.FromArray([-1f], 1);
-        var error = Assert.Throws<ArgumentException>(() => Dpo.Loss(x, x, x, x, [1], [1], new DpoOptions { LossType = DpoLossType.Ipo, LabelSmoothing = 0.1f }));
-        Assert.Contains("sigmoid loss only", error.Message);
-        Assert.Contains("sigmoid, hinge, ipo", Assert.Throws<ArgumentException>(() => Dpo.ParseLossType("robust")).Message);
+        foreach (var type in new[] { DpoLossType.Ipo, DpoLossType.Hinge })
+        {
+            var error = Assert.Throws<ArgumentException>(() => Dpo.Loss(x, x, x, x, [1], [1], new DpoOptions { LossType = type, LabelSmoothing = 0.1f }));
+            Assert.Contains("label_smoothing applies to loss_type cdpo and robust only", error.Message);
+        }
+        Assert.Contains("robust needs label_smoothing below 0.5", Assert.Throws<ArgumentException>(() =>
+            Dpo.Loss(x, x, x, x, [1], [1], new DpoOptions { LossType = DpoLossType.Robust, LabelSmoothing = 0.5f })).Message);
+        Assert.Contains("sigmoid, hinge, ipo, robust, cdpo", Assert.Throws<ArgumentException>(() => Dpo.ParseLossType("exo_pair")).Message);
         Assert.Contains("at least one token", Assert.Throws<ArgumentException>(() => Dpo.Loss(x, x, x, x, [0], [1])).Message);
+    }
+
+    [Fact]
+    public void Loss_type_names_are_trls_lower_case_spelling()
+    {
+        foreach (var type in Enum.GetValues<DpoLossType>())
+        {
+            string name = Dpo.LossTypeName(type);
+            Assert.Equal(name.ToLowerInvariant(), name);
+            Assert.Equal(type, Dpo.ParseLossType(name));
+            Assert.Equal(name, AlignSharp.Training.Config.ConfigBinder.Values(new DpoOptions { LossType = type }).Single(kv => kv.Key == "loss_type").Value);
+        }
+        Assert.Equal(["sigmoid", "hinge", "ipo", "robust", "cdpo"], Enum.GetValues<DpoLossType>().Select(Dpo.LossTypeName));
     }
 }
