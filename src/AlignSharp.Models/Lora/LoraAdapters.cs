@@ -44,7 +44,7 @@ public sealed class LoraAdapters : IDisposable
     /// <summary>Fresh adapters for every targeted module of <paramref name="model"/>; fails if none matches.</summary>
     public static LoraAdapters Create(TransformerModel model, LoraConfig config, ulong seed = 0)
     {
-        if (config.Rank <= 0) throw new ArgumentException($"LoRA rank must be positive (got {config.Rank})");
+        if (config.Rank <= 0) throw new ModelFormatException($"LoRA r (lora_r in a recipe) must be positive (got {config.Rank})");
         var rng = new Rng(seed);
         var modules = new Dictionary<string, (Tensor, Tensor)>();
         foreach (var (module, fout, fin) in LinearModules(model))
@@ -54,7 +54,7 @@ public sealed class LoraAdapters : IDisposable
             modules[module] = (Tensor.Parameter(Tensor.Uniform(rng, -bound, bound, config.Rank, fin)), Tensor.Parameter(Tensor.Zeros(fout, config.Rank)));
         }
         if (modules.Count == 0)
-            throw new ArgumentException($"LoRA target_modules matched no linear layer (targets: {string.Join(", ", config.TargetModules ?? [config.TargetRegex ?? "default"])}; modules look like '{LinearModules(model).First().Module}')");
+            throw new ModelFormatException($"LoRA target_modules (lora_target_modules in a recipe) matched no linear layer (targets: {string.Join(", ", config.TargetModules ?? [config.TargetRegex ?? "default"])}; modules look like '{LinearModules(model).First().Module}')");
         return new LoraAdapters(config, modules, seed);
     }
 

@@ -117,7 +117,7 @@ public class LoraTests
     public void Unmatched_targets_are_a_clear_error()
     {
         using var model = TransformerModel.Create(ModelPresets.Get("tiny", Architecture.Llama));
-        var e = Assert.Throws<ArgumentException>(() => LoraAdapters.Create(model, new LoraConfig(TargetModules: ["query_key_value"])));
+        var e = Assert.Throws<ModelFormatException>(() => LoraAdapters.Create(model, new LoraConfig(TargetModules: ["query_key_value"])));
         Assert.Contains("query_key_value", e.Message);
     }
 }
