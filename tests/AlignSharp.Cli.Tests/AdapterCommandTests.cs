@@ -203,5 +203,7 @@ public sealed class AdapterCommandTests(AdapterCommandTests.TinyBase shared) : I
         // Resuming a full-weights run with use_peft (the README's old order: train dpo, then this) names the fix.
         Assert.Equal(0, Run(Dpo(dpo)).Code);
         AssertOneLineError(1, Run(Dpo(dpo, "use_peft=true", "resume=true")), "checkpoint-4", "full model weights", "use_peft", "new output_dir");
+        // And the other way round: an adapter run resumed without use_peft.
+        AssertOneLineError(1, Run(Dpo(dpoLora, "resume=true", "max_steps=8")), "checkpoint-6", "LoRA adapter", "use_peft: true");
     }
 }
