@@ -25,11 +25,13 @@ public static class PeftFormat
         // PEFT's list form names the leaf modules; keep the user's regex when that is what they gave.
         JsonNode targets = c.TargetRegex is { } regex ? JsonValue.Create(regex)!
             : new JsonArray(adapters.Modules.Keys.Select(m => m[(m.LastIndexOf('.') + 1)..]).Distinct().Order().Select(t => (JsonNode)JsonValue.Create(t)!).ToArray());
+        // GPT-2's c_attn/c_proj/c_fc are Conv1D ([in, out]); PEFT marks adapters on them fan_in_fan_out.
+        bool fanInFanOut = adapters.Modules.Keys.Any(m => m.StartsWith("transformer.h.", StringComparison.Ordinal));
         var config = new JsonObject
         {
             ["peft_type"] = "LORA", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
             ["r"] = c.Rank, ["lora_alpha"] = c.Alpha, ["lora_dropout"] = c.Dropout, ["target_modules"] = targets,
-            ["bias"] = "none", ["use_rslora"] = c.UseRsLora, ["fan_in_fan_out"] = false, ["inference_mode"] = true,
+            ["bias"] = "none", ["use_rslora"] = c.UseRsLora, ["fan_in_fan_out"] = fanInFanOut, ["inference_mode"] = true,
             ["init_lora_weights"] = true, ["modules_to_save"] = null, ["use_dora"] = false,
         };
         File.WriteAllText(Path.Combine(folder, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
