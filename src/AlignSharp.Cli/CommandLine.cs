@@ -42,8 +42,11 @@ internal static class CommandLine
                                  write a randomly initialised Hugging Face model folder
                                  (presets: tiny, small, bench-decode, bench-small)
           model info DIR [--weights]
-                                 architecture, parameter count, dtype, context length
-          generate --model DIR (--prompt TEXT | --prompt-ids "1 2 3") [--chat] [--max-new-tokens N]
+                                 architecture, parameter count, dtype, context length; for a PEFT
+                                 adapter folder: base model, r, alpha, targets, trainable parameters
+          model merge --adapter DIR [--model BASE] --out DIR [--dtype f32|bf16|f16]
+                                 fold a LoRA adapter into its base (W + s·B·A): a Hugging Face folder
+          generate --model DIR [--adapter DIR] (--prompt TEXT | --prompt-ids "1 2 3") [--chat] [--max-new-tokens N]
                    [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--repetition-penalty R]
                    [--seed S] [--stop TEXT ...] [--print-ids]
                                  continue a prompt (KV-cached), streaming the text; defaults from

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using AlignSharp.Models.ChatTemplates;
 using AlignSharp.Models.Generation;
+using AlignSharp.Models.Lora;
 using AlignSharp.Models.Tokenizers;
 using AlignSharp.Models.Transformers;
 
@@ -13,24 +14,27 @@ internal static class GenerateCommand
     public static int Run(string[] args, TextWriter stdout)
     {
         const string cmd = "generate";
-        var o = new Options(args, cmd, ["model", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-p", "top-k", "min-p", "repetition-penalty", "seed", "stop"],
+        var o = new Options(args, cmd, ["model", "adapter", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-p", "top-k", "min-p", "repetition-penalty", "seed", "stop"],
             ["chat", "print-ids"]);
-        string dir = o.Required("model", cmd);
+        // --adapter DIR: a PEFT LoRA adapter on the base (--model, else its adapter_config.json's base), folded into the weights.
+        string? adapterDir = o.Value("adapter");
+        string dir = adapterDir is null ? o.Required("model", cmd) : PeftAdapterConfig.Read(adapterDir).ResolveBaseModel(o.Value("model"), "give the base model folder with --model BASE");
         string? prompt = o.Value("prompt"), promptIds = o.Value("prompt-ids");
         if ((prompt is null) == (promptIds is null)) throw new UsageException($"{cmd}: give exactly one of --prompt TEXT and --prompt-ids \"1 2 3\"");
-        using var model = HuggingFaceFolder.Load(dir);
-        Tokenizer? tokenizer = File.Exists(Path.Combine(dir, "tokenizer.json")) ? Tokenizer.Load(dir) : null;
+        using var model = adapterDir is null ? HuggingFaceFolder.Load(dir) : AdapterMerge.LoadMerged(dir, adapterDir);
+        string textDir = adapterDir is null ? dir : AdapterMerge.TokenizerFolder(dir, adapterDir);
+        Tokenizer? tokenizer = File.Exists(Path.Combine(textDir, "tokenizer.json")) ? Tokenizer.Load(textDir) : null;
 
         int[] ids;
         if (promptIds is not null) ids = TokenizerCommand.ParseIds(promptIds, cmd);
         else
         {
-            if (tokenizer is null) throw new UsageException($"{cmd}: {dir} has no tokenizer.json; pass --prompt-ids instead of --prompt");
+            if (tokenizer is null) throw new UsageException($"{cmd}: {textDir} has no tokenizer.json; pass --prompt-ids instead of --prompt");
             if (o.Flag("chat"))
             {
-                var template = ChatEncoder.FromFolder(dir) ?? BuiltInTemplates.Get("chatml");
+                var template = ChatEncoder.FromFolder(textDir) ?? BuiltInTemplates.Get("chatml");
                 var messages = JsonSerializer.SerializeToElement(new[] { new { role = "user", content = prompt } });
-                ids = ChatEncoder.Encode(tokenizer, template, messages, ChatEncoder.OptionsFromFolder(dir, addGenerationPrompt: true)).Ids;
+                ids = ChatEncoder.Encode(tokenizer, template, messages, ChatEncoder.OptionsFromFolder(textDir, addGenerationPrompt: true)).Ids;
             }
             else ids = tokenizer.Encode(prompt!);
         }

@@ -1,20 +1,22 @@
 using AlignSharp.Models.Checkpoints;
+using AlignSharp.Models.Lora;
 using AlignSharp.Models.Tokenizers;
 using AlignSharp.Models.Transformers;
 
 namespace AlignSharp.Cli;
 
-/// <summary>`alignsharp model init|info`.</summary>
+/// <summary>`alignsharp model init|info|merge`.</summary>
 internal static class ModelCommand
 {
     public static int Run(string[] args, TextWriter stdout)
     {
-        if (args.Length == 0) throw new UsageException("model: name a subcommand (init, info)");
+        if (args.Length == 0) throw new UsageException("model: name a subcommand (init, info, merge)");
         switch (args[0])
         {
             case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], []), stdout);
             case "info": return Info(args[1..], stdout);
-            default: throw new UsageException($"model: unknown subcommand '{args[0]}' (known: init, info)");
+            case "merge": return Merge(new Options(args[1..], "model merge", ["model", "adapter", "out", "dtype"], []), stdout);
+            default: throw new UsageException($"model: unknown subcommand '{args[0]}' (known: init, info, merge)");
         }
     }
 
@@ -84,8 +86,9 @@ internal static class ModelCommand
         if (args.Length == 0 || args[0].StartsWith("--")) throw new UsageException($"{cmd}: give the model folder: alignsharp model info DIR [--weights]");
         string dir = args[0];
         var o = new Options(args[1..], cmd, [], ["weights"]);
+        if (PeftAdapterConfig.IsAdapterFolder(dir)) return AdapterInfo(dir, o.Flag("weights"), stdout);
         string configPath = Path.Combine(dir, "config.json");
-        if (!File.Exists(configPath)) throw new UsageException($"{cmd}: {dir} has no config.json");
+        if (!File.Exists(configPath)) throw new UsageException($"{cmd}: {dir} has no config.json (nor {PeftAdapterConfig.FileName}: it is neither a model nor an adapter folder)");
         var config = ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
         using var checkpoint = SafetensorsCheckpoint.Open(dir);
         long parameters = checkpoint.Names.Where(n => WeightLayout.Canonical(config, n) is not null).Sum(n => checkpoint.Info(n).ElementCount);
@@ -99,6 +102,49 @@ internal static class ModelCommand
         stdout.WriteLine($"files: {string.Join(", ", checkpoint.Files.Select(Path.GetFileName))}");
         if (o.Flag("weights"))
             foreach (var name in checkpoint.Names) stdout.WriteLine($"  {name} {checkpoint.Info(name).ShapeText} {checkpoint.Info(name).DType.Name()}");
+        return 0;
+    }
+
+    /// <summary>`model info ADAPTER_DIR`: what a PEFT LoRA adapter adapts, read from its two files (the base is not loaded).</summary>
+    private static int AdapterInfo(string dir, bool listWeights, TextWriter stdout)
+    {
+        var config = PeftAdapterConfig.Read(dir);
+        string weightsPath = Path.Combine(dir, PeftFormat.WeightsFile);
+        if (!File.Exists(weightsPath)) throw new ModelFormatException($"{dir}: no {PeftFormat.WeightsFile} beside {PeftAdapterConfig.FileName}");
+        using var file = SafetensorsFile.Open(weightsPath);
+        var modules = PeftFormat.ReadModules(file, config);
+        var lora = config.Lora;
+        long parameters = modules.Sum(m => m.ParameterCount);
+        string baseText = config.BaseModelNameOrPath ?? "(not set: give it with --model BASE)";
+        try { if (config.BaseModelNameOrPath is { } name && config.ResolveBaseModel(null, "") is var found) baseText += found == name ? " (found)" : $" (found: {found})"; }
+        catch (ModelFormatException) { baseText += " (not a folder here: give the base with --model BASE)"; }
+        stdout.WriteLine("adapter: LoRA (PEFT)");
+        stdout.WriteLine($"base model: {baseText}");
+        stdout.WriteLine($"r: {lora.Rank}, alpha: {lora.Alpha:G}, scaling: {lora.Scale:G} ({(lora.UseRsLora ? "alpha/sqrt(r)" : "alpha/r")}), dropout: {lora.Dropout:G}");
+        stdout.WriteLine($"rslora: {lora.UseRsLora.ToString().ToLowerInvariant()}");
+        string targets = lora.TargetRegex ?? string.Join(", ", lora.TargetModules ?? [.. modules.Select(m => m.Module[(m.Module.LastIndexOf('.') + 1)..]).Distinct().Order()]);
+        stdout.WriteLine($"targets: {targets} ({modules.Count} modules)");
+        stdout.WriteLine($"trainable parameters: {parameters:N0} ({parameters / 1e6:F3}M)");
+        stdout.WriteLine($"dtype: {string.Join(", ", file.Tensors.Values.Select(t => t.DType.Name()).Distinct())}");
+        stdout.WriteLine($"files: {PeftAdapterConfig.FileName}, {PeftFormat.WeightsFile}");
+        if (listWeights)
+            foreach (var (name, info) in file.Tensors.OrderBy(t => t.Key, StringComparer.Ordinal)) stdout.WriteLine($"  {name} {info.ShapeText} {info.DType.Name()}");
+        return 0;
+    }
+
+    /// <summary>`model merge --adapter DIR [--model BASE] --out DIR [--dtype]`: base + adapter as one Hugging Face folder.</summary>
+    private static int Merge(Options o, TextWriter stdout)
+    {
+        const string cmd = "model merge";
+        string adapterDir = o.Required("adapter", cmd);
+        string outDir = o.Required("out", cmd);
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+            throw new UsageException($"{cmd}: --out {outDir} already exists and is not empty; give a new folder");
+        var config = PeftAdapterConfig.Read(adapterDir);
+        string baseDir = config.ResolveBaseModel(o.Value("model"), "give the base model folder with --model BASE");
+        DType? dtype = o.Value("dtype") is { } d ? ParseDType(d, cmd) : null;
+        var (modules, written) = AdapterMerge.Save(baseDir, adapterDir, outDir, dtype);
+        stdout.WriteLine($"merged {modules} LoRA modules (r {config.Lora.Rank}, scaling {config.Lora.Scale:G}) of {adapterDir} into {baseDir}; wrote {written.Name()} to {outDir}");
         return 0;
     }
 }

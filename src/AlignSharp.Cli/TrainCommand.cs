@@ -73,14 +73,29 @@ internal static class TrainCommand
             var t when File.Exists(t) => ChatTemplate.Parse(File.ReadAllText(t), t),
             var t => BuiltInTemplates.Get(t),
         };
-        var encoder = ExampleTokenizer.FromFolder(arguments.Model, templateOverride);
+        // `model:` may be a PEFT adapter folder: training continues that adapter on its base (use_peft implied).
+        string? adapterDir = PeftAdapterConfig.IsAdapterFolder(arguments.Model) ? arguments.Model : null;
+        if (adapterDir is null && arguments.BaseModel is not null)
+            throw new TrainingException($"base_model: only used when model is a PEFT adapter folder ({arguments.Model} has no {PeftAdapterConfig.FileName}); drop base_model or point model at the adapter");
+        var adapterConfig = adapterDir is null ? null : PeftAdapterConfig.Read(adapterDir);
+        string baseDir = adapterConfig?.ResolveBaseModel(arguments.BaseModel, "give the base model folder with base_model: BASE_DIR (--set base_model=BASE_DIR)") ?? arguments.Model;
+        var encoder = ExampleTokenizer.FromFolder(adapterDir is null ? baseDir : AdapterMerge.TokenizerFolder(baseDir, adapterDir), templateOverride);
         TrainableModel trainable;
         if (method == "rm")
         {
+            if (adapterDir is not null) throw new TrainingException($"model: {adapterDir} is a LoRA adapter; reward models train in full here (merge it first: alignsharp model merge --adapter {adapterDir} --out DIR)");
             bool isRewardModel = File.ReadAllText(Path.Combine(arguments.Model, "config.json")).Contains("ForSequenceClassification");
             var valueModel = isRewardModel ? ValueHeadModel.Load(arguments.Model) : ValueHeadModel.Create(HuggingFaceFolder.Load(arguments.Model), arguments.Seed);
             if (arguments.UsePeft) throw new TrainingException("use_peft: reward models train in full here (LoRA on a value head is not supported yet)");
             trainable = new RewardModelTrainable(valueModel);
+        }
+        else if (adapterConfig is not null)
+        {
+            var model = HuggingFaceFolder.Load(baseDir);
+            try { trainable = new LoraCausalLm(model, PeftFormat.Load(adapterDir!, model, arguments.Seed), Path.GetFullPath(baseDir)); }
+            catch { model.Dispose(); throw; }
+            var lora = adapterConfig.Lora;
+            stdout.WriteLine($"model: continuing the LoRA adapter in {adapterDir} (r {lora.Rank}, alpha {lora.Alpha:G}, dropout {lora.Dropout:G}; lora_* keys come from it) on {baseDir}");
         }
         else
         {

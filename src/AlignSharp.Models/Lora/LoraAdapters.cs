@@ -5,7 +5,7 @@ namespace AlignSharp.Models.Lora;
 
 /// <summary>
 /// LoRA adapters on a model's linear layers: y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ with A [r, in], B [out, r] and
-/// s = alpha/r. A starts Kaiming-uniform (bound 1/√in, as PEFT's kaiming_uniform_(a=√5)), B at zero, so a
+/// s = alpha/r (alpha/√r with rsLoRA). A starts Kaiming-uniform (bound 1/√in, as PEFT's kaiming_uniform_(a=√5)), B at zero, so a
 /// fresh adapter leaves the model unchanged. Only A and B train; the base stays frozen.
 /// </summary>
 public sealed class LoraAdapters : IDisposable
@@ -32,6 +32,9 @@ public sealed class LoraAdapters : IDisposable
 
     public IEnumerable<Tensor> Parameters => _modules.Values.SelectMany(m => new[] { m.A, m.B });
 
+    /// <summary>Σ over modules of r·in + out·r: the weights an adapter trains (and its file holds).</summary>
+    public long ParameterCount => _modules.Values.Sum(m => (long)m.A.Length + m.B.Length);
+
     /// <summary>The linear modules of a model: every 2-D weight except embeddings, by module name (weight name less ".weight").</summary>
     public static IEnumerable<(string Module, int Out, int In)> LinearModules(TransformerModel model) =>
         model.Parameters
@@ -41,7 +44,7 @@ public sealed class LoraAdapters : IDisposable
     /// <summary>Fresh adapters for every targeted module of <paramref name="model"/>; fails if none matches.</summary>
     public static LoraAdapters Create(TransformerModel model, LoraConfig config, ulong seed = 0)
     {
-        if (config.Rank <= 0) throw new ArgumentException($"LoRA rank must be positive (got {config.Rank})");
+        if (config.Rank <= 0) throw new ModelFormatException($"LoRA r (lora_r in a recipe) must be positive (got {config.Rank})");
         var rng = new Rng(seed);
         var modules = new Dictionary<string, (Tensor, Tensor)>();
         foreach (var (module, fout, fin) in LinearModules(model))
@@ -51,7 +54,7 @@ public sealed class LoraAdapters : IDisposable
             modules[module] = (Tensor.Parameter(Tensor.Uniform(rng, -bound, bound, config.Rank, fin)), Tensor.Parameter(Tensor.Zeros(fout, config.Rank)));
         }
         if (modules.Count == 0)
-            throw new ArgumentException($"LoRA target_modules matched no linear layer (targets: {string.Join(", ", config.TargetModules ?? [config.TargetRegex ?? "default"])}; modules look like '{LinearModules(model).First().Module}')");
+            throw new ModelFormatException($"LoRA target_modules (lora_target_modules in a recipe) matched no linear layer (targets: {string.Join(", ", config.TargetModules ?? [config.TargetRegex ?? "default"])}; modules look like '{LinearModules(model).First().Module}')");
         return new LoraAdapters(config, modules, seed);
     }
 
@@ -63,7 +66,12 @@ public sealed class LoraAdapters : IDisposable
         return y + Ops.Linear(Ops.Linear(input, m.A), m.B) * Config.Scale;
     }
 
-    /// <summary>Folds every adapter into its base weight (W += s·B·A) and detaches the adapters from the model.</summary>
+    /// <summary>
+    /// Folds every adapter into its base weight, W' = W + s·(B·A), and detaches the adapters from the model: PEFT's
+    /// merge (0.18, tuners/lora/layer.py Linear.get_delta_weight: transpose(B @ A, fan_in_fan_out) * scaling). The
+    /// model keeps GPT-2's Conv1D weights as [out, in], so fan_in_fan_out's transpose happens when they are saved.
+    /// Done in float32 and rounded once when saved, as PEFT's merge_and_unload on float32 adapter weights.
+    /// </summary>
     public void MergeInto(TransformerModel model)
     {
         using var _ = Autograd.NoGrad();

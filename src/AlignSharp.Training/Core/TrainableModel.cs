@@ -46,6 +46,8 @@ public sealed class FullCausalLm(TransformerModel model) : TrainableModel
     public override void Save(string folder) => HuggingFaceFolder.Save(model, folder);
     public override void Restore(string folder)
     {
+        if (PeftAdapterConfig.IsAdapterFolder(folder) && !File.Exists(Path.Combine(folder, "config.json")))
+            throw new TrainingException($"{folder}: this checkpoint holds a LoRA adapter, but this run trains all weights; resume with use_peft: true (as the run started) or use a new output_dir");
         using var saved = HuggingFaceFolder.Load(folder);
         CopyInto(Trainable, saved.Parameters, folder);
     }
@@ -58,12 +60,21 @@ public sealed class LoraCausalLm : TrainableModel
     private readonly string? _baseName;
     public LoraAdapters Adapters { get; }
 
+    /// <summary>Fresh adapters (B = 0, so training starts from the base's outputs).</summary>
     public LoraCausalLm(TransformerModel model, LoraConfig config, ulong seed, string? baseName = null)
+        : this(model, LoraAdapters.Create(model, config, seed), baseName) { }
+
+    /// <summary>
+    /// Continues training <paramref name="adapters"/> (e.g. a saved adapter from <see cref="PeftFormat.Load"/>), which
+    /// this model then owns; its options (r, alpha, dropout, targets) are the adapter's own.
+    /// </summary>
+    public LoraCausalLm(TransformerModel model, LoraAdapters adapters, string? baseName = null)
     {
         _model = model;
         _baseName = baseName;
         model.SetTrainable(false);
-        Adapters = LoraAdapters.Create(model, config, seed);
+        foreach (var p in adapters.Parameters) p.RequiresGrad = true;
+        Adapters = adapters;
         model.Adapters = Adapters;
         Trainable = Adapters.Modules.OrderBy(m => m.Key, StringComparer.Ordinal)
             .SelectMany(m => new[] { (m.Key + ".lora_A.weight", m.Value.A), (m.Key + ".lora_B.weight", m.Value.B) }).ToList();
@@ -75,6 +86,8 @@ public sealed class LoraCausalLm : TrainableModel
     public override void Save(string folder) => PeftFormat.Save(Adapters, folder, _baseName);
     public override void Restore(string folder)
     {
+        if (!PeftAdapterConfig.IsAdapterFolder(folder) && File.Exists(Path.Combine(folder, "config.json")))
+            throw new TrainingException($"{folder}: this checkpoint holds full model weights, but this run trains LoRA adapters; resume with use_peft: false (as the run started) or use a new output_dir");
         using var saved = PeftFormat.Load(folder, _model);
         var sources = saved.Modules.SelectMany(m => new[] { (m.Key + ".lora_A.weight", m.Value.A), (m.Key + ".lora_B.weight", m.Value.B) }).ToDictionary(x => x.Item1, x => x.Item2);
         CopyInto(Trainable, sources, folder);

@@ -8,6 +8,8 @@ public sealed record TrainingArguments
 {
     /// <summary>Model folder (Hugging Face layout) to start from.</summary>
     public string Model { get; init; } = "";
+    [System.ComponentModel.Description("Base model folder when model is a PEFT adapter folder (default: the adapter's base_model_name_or_path).")]
+    public string? BaseModel { get; init; }
     /// <summary>Training data, JSONL in one of TRL's formats.</summary>
     public string Dataset { get; init; } = "";
     /// <summary>Optional evaluation data (same format).</summary>

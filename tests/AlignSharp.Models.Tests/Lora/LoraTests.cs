@@ -99,6 +99,7 @@ public class LoraTests
             Assert.Equal("LORA", config.GetProperty("peft_type").GetString());
             Assert.Equal(2, config.GetProperty("r").GetInt32());
             Assert.True(config.GetProperty("use_rslora").GetBoolean());
+            Assert.True(config.GetProperty("fan_in_fan_out").GetBoolean()); // GPT-2's Conv1D, as PEFT writes it
             Assert.Equal(["c_attn", "c_fc"], config.GetProperty("target_modules").EnumerateArray().Select(x => x.GetString()!).ToArray());
             using (var file = AlignSharp.Models.Checkpoints.SafetensorsFile.Open(Path.Combine(dir, "adapter_model.safetensors")))
                 Assert.Contains("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight", file.Tensors.Keys);
@@ -117,7 +118,7 @@ public class LoraTests
     public void Unmatched_targets_are_a_clear_error()
     {
         using var model = TransformerModel.Create(ModelPresets.Get("tiny", Architecture.Llama));
-        var e = Assert.Throws<ArgumentException>(() => LoraAdapters.Create(model, new LoraConfig(TargetModules: ["query_key_value"])));
+        var e = Assert.Throws<ModelFormatException>(() => LoraAdapters.Create(model, new LoraConfig(TargetModules: ["query_key_value"])));
         Assert.Contains("query_key_value", e.Message);
     }
 }
