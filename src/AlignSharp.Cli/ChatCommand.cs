@@ -8,12 +8,12 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp chat render|encode`: apply a chat template as transformers' apply_chat_template does.</summary>
 internal static class ChatCommand
 {
-    public static int Run(string[] args, TextWriter stdout)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         if (args.Length == 0) throw new UsageException("chat: name a subcommand (render, encode)");
         var o = new Options(args[1..], $"chat {args[0]}", ["tokenizer", "template", "messages"], ["add-generation-prompt"]);
         string cmd = $"chat {args[0]}";
-        var (template, options) = Template(o, cmd);
+        var (template, options) = Template(o, cmd, stderr);
         var (messages, tools) = Messages(o.Required("messages", cmd), cmd);
         options = options with { AddGenerationPrompt = o.Flag("add-generation-prompt"), Tools = tools };
         switch (args[0])
@@ -33,11 +33,15 @@ internal static class ChatCommand
         }
     }
 
-    /// <summary>--template (a file or a built-in name) wins over the tokenizer folder's own chat_template.</summary>
-    private static (ChatTemplate, ChatTemplateOptions) Template(Options o, string cmd)
+    /// <summary>
+    /// --template (a file or a built-in name) wins over the tokenizer folder's own chat_template; a folder without one
+    /// uses the same fallback as generate --chat and training (<see cref="ChatEncoder.FromFolderOrFallback"/>), said on stderr.
+    /// </summary>
+    private static (ChatTemplate, ChatTemplateOptions) Template(Options o, string cmd, TextWriter stderr)
     {
         string? folder = o.Value("tokenizer"), template = o.Value("template");
         if (folder is not null && File.Exists(folder)) folder = Path.GetDirectoryName(Path.GetFullPath(folder))!;
+        else if (folder is not null && !Directory.Exists(folder)) throw new UsageException($"{cmd}: --tokenizer {folder}: no such folder or file");
         var options = folder is not null ? ChatEncoder.OptionsFromFolder(folder) : new ChatTemplateOptions();
         if (template is not null)
         {
@@ -46,8 +50,9 @@ internal static class ChatCommand
             throw new UsageException($"{cmd}: --template {template}: no such file, and not a built-in template ({string.Join(", ", BuiltInTemplates.Names)})");
         }
         if (folder is null) throw new UsageException($"{cmd}: give --tokenizer DIR (its tokenizer_config.json chat_template) or --template FILE|NAME");
-        return (ChatEncoder.FromFolder(folder)
-            ?? throw new UsageException($"{cmd}: {folder}/tokenizer_config.json has no chat_template; pass --template FILE or a built-in name ({string.Join(", ", BuiltInTemplates.Names)})"), options);
+        var own = ChatEncoder.FromFolderOrFallback(folder, out bool fallback);
+        if (fallback) stderr.WriteLine($"alignsharp: note: {ChatEncoder.FallbackNote(folder, $"pass --template FILE|NAME ({string.Join(", ", BuiltInTemplates.Names)})")}");
+        return (own, options);
     }
 
     /// <summary>The messages file: a JSON array of messages, or an object with "messages" (and optional "tools").</summary>

@@ -10,15 +10,15 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp generate`: sample a continuation from a model folder, streaming the text.</summary>
 internal static class GenerateCommand
 {
-    public static int Run(string[] args, TextWriter stdout)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         const string cmd = "generate";
         var o = new Options(args, cmd, ["model", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-p", "top-k", "min-p", "repetition-penalty", "seed", "stop"],
-            ["chat", "print-ids"]);
+            ["chat", "print-ids", "no-check"]);
         string dir = o.Required("model", cmd);
         string? prompt = o.Value("prompt"), promptIds = o.Value("prompt-ids");
         if ((prompt is null) == (promptIds is null)) throw new UsageException($"{cmd}: give exactly one of --prompt TEXT and --prompt-ids \"1 2 3\"");
-        using var model = HuggingFaceFolder.Load(dir);
+        using var model = HuggingFaceFolder.Load(dir, checkFinite: !o.Flag("no-check"));
         Tokenizer? tokenizer = File.Exists(Path.Combine(dir, "tokenizer.json")) ? Tokenizer.Load(dir) : null;
 
         int[] ids;
@@ -28,7 +28,8 @@ internal static class GenerateCommand
             if (tokenizer is null) throw new UsageException($"{cmd}: {dir} has no tokenizer.json; pass --prompt-ids instead of --prompt");
             if (o.Flag("chat"))
             {
-                var template = ChatEncoder.FromFolder(dir) ?? BuiltInTemplates.Get("chatml");
+                var template = ChatEncoder.FromFolderOrFallback(dir, out bool fallback);
+                if (fallback) stderr.WriteLine($"alignsharp: note: {ChatEncoder.FallbackNote(dir)}");
                 var messages = JsonSerializer.SerializeToElement(new[] { new { role = "user", content = prompt } });
                 ids = ChatEncoder.Encode(tokenizer, template, messages, ChatEncoder.OptionsFromFolder(dir, addGenerationPrompt: true)).Ids;
             }
@@ -52,6 +53,8 @@ internal static class GenerateCommand
             StopStrings = o.Values("stop").ToList(),
         };
         var generator = new Generator(model, tokenizer);
+        try { generator.Validate([ids], options); }
+        catch (GenerationOptionException e) { throw new UsageException($"{cmd}: {OptionMessage(e, promptIds is not null)}"); }
         if (o.Flag("print-ids") || tokenizer is null)
         {
             var result = generator.Generate([ids], options)[0];
@@ -74,4 +77,9 @@ internal static class GenerateCommand
         stdout.WriteLine();
         return 0;
     }
+
+    /// <summary>The library's message with the option named as the command line spells it (top_p → --top-p).</summary>
+    private static string OptionMessage(GenerationOptionException e, bool promptFromIds) => e.Option is { } key && e.Message.StartsWith(key, StringComparison.Ordinal)
+        ? "--" + key.Replace('_', '-') + e.Message[key.Length..]
+        : (promptFromIds ? "--prompt-ids: " : "--prompt: ") + e.Message;
 }

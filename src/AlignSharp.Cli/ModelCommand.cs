@@ -12,7 +12,7 @@ internal static class ModelCommand
         if (args.Length == 0) throw new UsageException("model: name a subcommand (init, info)");
         switch (args[0])
         {
-            case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], []), stdout);
+            case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], ["force"]), stdout);
             case "info": return Info(args[1..], stdout);
             default: throw new UsageException($"model: unknown subcommand '{args[0]}' (known: init, info)");
         }
@@ -67,8 +67,14 @@ internal static class ModelCommand
                 PadTokenId = Id(tokenizerConfig.PadToken),
             };
         }
+        // Replacing a model is explicit, and a tokenizer left in the folder must still fit the new vocabulary.
+        bool holdsModel = new[] { "config.json", SafetensorsCheckpoint.SingleFileName, SafetensorsCheckpoint.IndexFileName }.Any(f => File.Exists(Path.Combine(outDir, f)));
+        if (holdsModel && !o.Flag("force"))
+            throw new UsageException($"{cmd}: {outDir} already holds a model (config.json / model.safetensors); pass --force to replace it, or choose another --out");
+        if (holdsModel && tokenizer is null) HuggingFaceFolder.CheckTokenizerFits(outDir, config);
+        var dtype = ParseDType(o.Value("dtype"), cmd);
         using var model = TransformerModel.Create(config, (ulong)o.Int("seed", 0, 0));
-        HuggingFaceFolder.Save(model, outDir, ParseDType(o.Value("dtype"), cmd));
+        HuggingFaceFolder.Save(model, outDir, dtype);
         if (tokenizer is not null)
         {
             tokenizer.Save(outDir);

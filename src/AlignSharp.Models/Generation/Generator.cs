@@ -34,6 +34,7 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
     /// <summary>Streams the text of one continuation as it is generated (whole characters only).</summary>
     public async IAsyncEnumerable<string> StreamAsync(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        Validate([prompt], options); // here, so a bad request throws from the first MoveNextAsync and not from inside the producer
         var channel = System.Threading.Channels.Channel.CreateUnbounded<string>();
         var producer = Task.Run(() =>
         {
@@ -58,19 +59,37 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
         await producer;
     }
 
+    /// <summary>
+    /// Checks a request before any decoding: the options' ranges, and that every prompt is non-empty, uses only ids of
+    /// the model's vocabulary and leaves room for at least one new token within max_position_embeddings.
+    /// </summary>
+    /// <exception cref="GenerationOptionException">What is wrong, naming the option, the token id or the lengths.</exception>
+    public void Validate(IReadOnlyList<int[]> prompts, GenerationOptions options)
+    {
+        options.Validate();
+        var config = Model.Config;
+        foreach (var prompt in prompts)
+        {
+            if (prompt.Length == 0) throw new GenerationOptionException(null, "every prompt needs at least one token");
+            foreach (int id in prompt)
+                if ((uint)id >= (uint)config.VocabSize)
+                    throw new GenerationOptionException(null, $"prompt token id {id} is outside the model's vocabulary (vocab_size {config.VocabSize}: ids 0-{config.VocabSize - 1})");
+            if (prompt.Length >= config.MaxPositions)
+                throw new GenerationOptionException(null, $"the prompt has {prompt.Length} tokens, which leaves no room for new ones within the model's context " +
+                    $"(max_position_embeddings {config.MaxPositions}); shorten it to at most {config.MaxPositions - 1} tokens");
+        }
+    }
+
     private string Decode(IReadOnlyList<int> tokens) => Tokenizer?.Decode(tokens.ToArray(), skipSpecialTokens: true) ?? "";
 
     private IEnumerable<GenerationResult> Run(IReadOnlyList<int[]> prompts, GenerationOptions options, Action<List<int>, int>? onToken, CancellationToken ct)
     {
-        options.Validate();
+        Validate(prompts, options);
         var config = Model.Config;
         int batch = prompts.Count;
         if (batch == 0) return [];
-        if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("generate: every prompt needs at least one token");
         int promptLength = prompts.Max(p => p.Length);
         int capacity = Math.Min(config.MaxPositions, promptLength + options.MaxNewTokens);
-        if (promptLength >= config.MaxPositions)
-            throw new ArgumentException($"generate: a prompt of {promptLength} tokens leaves no room within max_position_embeddings {config.MaxPositions}");
         var stopIds = new HashSet<int>(options.StopTokenIds ?? config.EosTokenIds);
 
         // Left-pad: row b's prompt ends at the last column; positions count its real tokens only.
