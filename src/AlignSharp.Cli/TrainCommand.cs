@@ -76,7 +76,7 @@ internal static class TrainCommand
         TrainableModel trainable;
         if (method == "rm")
         {
-            bool isRewardModel = File.ReadAllText(Path.Combine(arguments.Model, "config.json")).Contains("ForSequenceClassification");
+            bool isRewardModel = !HuggingFaceFolder.ReadConfig(arguments.Model).HasLmHead;
             var valueModel = isRewardModel ? ValueHeadModel.Load(arguments.Model) : ValueHeadModel.Create(HuggingFaceFolder.Load(arguments.Model), arguments.Seed);
             if (arguments.UsePeft) throw new TrainingException("use_peft: reward models train in full here (LoRA on a value head is not supported yet)");
             trainable = new RewardModelTrainable(valueModel);

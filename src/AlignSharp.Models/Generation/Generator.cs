@@ -61,7 +61,7 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
 
     /// <summary>
     /// Checks a request before any decoding: the options' ranges, and that every prompt is non-empty, uses only ids of
-    /// the model's vocabulary and leaves room for at least one new token within max_position_embeddings.
+    /// the model's vocabulary and fits within max_position_embeddings (generation stops when the context is full).
     /// </summary>
     /// <exception cref="GenerationOptionException">What is wrong, naming the option, the token id or the lengths.</exception>
     public void Validate(IReadOnlyList<int[]> prompts, GenerationOptions options)
@@ -74,9 +74,10 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
             foreach (int id in prompt)
                 if ((uint)id >= (uint)config.VocabSize)
                     throw new GenerationOptionException(null, $"prompt token id {id} is outside the model's vocabulary (vocab_size {config.VocabSize}: ids 0-{config.VocabSize - 1})");
-            if (prompt.Length >= config.MaxPositions)
-                throw new GenerationOptionException(null, $"the prompt has {prompt.Length} tokens, which leaves no room for new ones within the model's context " +
-                    $"(max_position_embeddings {config.MaxPositions}); shorten it to at most {config.MaxPositions - 1} tokens");
+            // A prompt filling the whole context still gives one token (the last position's logits); a longer one cannot be run.
+            if (prompt.Length > config.MaxPositions)
+                throw new GenerationOptionException(null, $"the prompt has {prompt.Length} tokens, more than the model's context " +
+                    $"(max_position_embeddings {config.MaxPositions}); shorten it to at most {config.MaxPositions} tokens");
         }
     }
 

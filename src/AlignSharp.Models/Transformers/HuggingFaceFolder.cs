@@ -29,10 +29,8 @@ public static class HuggingFaceFolder
     /// </summary>
     internal static TransformerModel Load(string folder, out Dictionary<string, float[]> extra, bool checkFinite = true, bool valueHead = true)
     {
+        var config = ReadConfig(folder);
         string configPath = Path.Combine(folder, "config.json");
-        if (!Directory.Exists(folder)) throw new ModelFormatException($"{folder}: folder not found");
-        if (!File.Exists(configPath)) throw new ModelFormatException($"{folder}: no config.json (a Hugging Face model folder needs config.json and model.safetensors)");
-        var config = ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
         if (!valueHead && !config.HasLmHead)
             throw new ModelFormatException($"{folder} holds a reward/value model ({ArchitectureName(configPath)}: a score head, no language-model head), " +
                 "which cannot generate text; generate, train sft/dpo/kto/orpo/simpo and demo need a causal LM (*ForCausalLM) folder — " +
@@ -77,6 +75,19 @@ public static class HuggingFaceFolder
         return model;
     }
 
+    /// <summary>
+    /// A model folder's config.json, checked (<see cref="ModelConfig.Validate"/>); e.g. <see cref="ModelConfig.HasLmHead"/>
+    /// tells a causal LM from a reward/value model before the weights are read.
+    /// </summary>
+    /// <exception cref="ModelFormatException">No such folder, no config.json, or a bad key; the message names it.</exception>
+    public static ModelConfig ReadConfig(string folder)
+    {
+        string configPath = Path.Combine(folder, "config.json");
+        if (!Directory.Exists(folder)) throw new ModelFormatException($"{folder}: folder not found");
+        if (!File.Exists(configPath)) throw new ModelFormatException($"{folder}: no config.json (a Hugging Face model folder needs config.json and model.safetensors)");
+        return ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
+    }
+
     /// <summary>Throws naming the tensor and the first bad value when <paramref name="values"/> holds NaN or ±Inf.</summary>
     internal static void CheckFinite(string folder, string tensor, ReadOnlySpan<float> values)
     {
@@ -84,7 +95,7 @@ public static class HuggingFaceFolder
         if (bad < 0) return;
         int count = 0;
         for (int i = bad; i < values.Length; i++) if (!float.IsFinite(values[i])) count++;
-        throw new ModelFormatException($"{folder}: tensor '{tensor}' holds {count} non-finite value(s) (first: {values[bad]} at flat index {bad}); " +
+        throw new ModelFormatException($"{folder}: tensor '{tensor}' holds {count} non-finite value(s) (first: {(float.IsNaN(values[bad]) ? "NaN" : values[bad] > 0 ? "+Inf" : "-Inf")} at flat index {bad}); " +
             "the checkpoint is damaged or training diverged — use an earlier checkpoint, or pass --no-check (checkFinite: false) to load it anyway");
     }
 

@@ -1,0 +1,90 @@
+using AlignSharp.Models.Checkpoints;
+using AlignSharp.Models.Tests.Checkpoints;
+using AlignSharp.Models.Tokenizers;
+using AlignSharp.Models.Transformers;
+
+namespace AlignSharp.Models.Tests.Transformers;
+
+/// <summary>Checks made when a model folder loads: reward vs causal LM, finite weights, a tokenizer that fits the embedding.</summary>
+public class FolderCheckTests
+{
+    private static readonly string Qwen2Tokenizer = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "qwen2");
+
+    [Fact]
+    public void A_reward_model_folder_is_refused_as_a_causal_lm_but_loads_as_a_value_head_model()
+    {
+        using var dir = new TempFolder();
+        using (var body = TransformerModel.Create(ModelPresets.Get("tiny", Architecture.Qwen2), seed: 2))
+        using (var rm = ValueHeadModel.Create(body, seed: 1)) rm.Save(dir.Path);
+        var e = Assert.Throws<ModelFormatException>(() => HuggingFaceFolder.Load(dir.Path));
+        Assert.Contains("reward/value model (Qwen2ForSequenceClassification", e.Message);
+        Assert.Contains("train rm", e.Message);
+        Assert.False(HuggingFaceFolder.ReadConfig(dir.Path).HasLmHead);
+        using var loaded = ValueHeadModel.Load(dir.Path);
+        Assert.Equal(64, loaded.Score.Span.Length);
+    }
+
+    [Theory]
+    [InlineData(float.NaN, "NaN")]
+    [InlineData(float.PositiveInfinity, "+Inf")]
+    [InlineData(float.NegativeInfinity, "-Inf")]
+    public void Non_finite_weights_name_the_tensor_unless_the_check_is_off(float bad, string shown)
+    {
+        using var dir = new TempFolder();
+        using (var model = TransformerModel.Create(ModelPresets.Get("tiny", Architecture.Llama), seed: 2))
+        {
+            model.Parameters["model.layers.0.self_attn.k_proj.weight"].Span[37] = bad;
+            HuggingFaceFolder.Save(model, dir.Path);
+        }
+        var e = Assert.Throws<ModelFormatException>(() => HuggingFaceFolder.Load(dir.Path));
+        Assert.Contains("tensor 'model.layers.0.self_attn.k_proj.weight' holds 1 non-finite value(s)", e.Message);
+        Assert.Contains($"first: {shown} at flat index 37", e.Message);
+        using var unchecked_ = HuggingFaceFolder.Load(dir.Path, checkFinite: false);
+        Assert.True(float.IsNaN(bad) ? float.IsNaN(unchecked_.Parameters["model.layers.0.self_attn.k_proj.weight"].Span[37])
+            : unchecked_.Parameters["model.layers.0.self_attn.k_proj.weight"].Span[37] == bad);
+    }
+
+    [Fact]
+    public void A_non_finite_score_head_is_named_too()
+    {
+        using var dir = new TempFolder();
+        using (var body = TransformerModel.Create(ModelPresets.Get("tiny", Architecture.Llama), seed: 2))
+        using (var rm = ValueHeadModel.Create(body, seed: 1))
+        {
+            rm.Score.Span[3] = float.PositiveInfinity;
+            rm.Save(dir.Path);
+        }
+        Assert.Contains("tensor 'score.weight'", Assert.Throws<ModelFormatException>(() => ValueHeadModel.Load(dir.Path)).Message);
+    }
+
+    [Fact]
+    public void First_non_finite_finds_every_position_including_the_tail_after_the_vectors()
+    {
+        for (int length = 1; length <= 70; length += 3)
+            for (int at = 0; at < length; at++)
+            {
+                var values = Enumerable.Range(0, length).Select(i => i * 0.5f - 3f).ToArray();
+                Assert.Equal(-1, HuggingFaceFolder.FirstNonFinite(values));
+                values[at] = float.NaN;
+                Assert.Equal(at, HuggingFaceFolder.FirstNonFinite(values));
+            }
+        Assert.Equal(-1, HuggingFaceFolder.FirstNonFinite([float.MaxValue, -float.MaxValue, float.Epsilon]));
+    }
+
+    [Fact]
+    public void A_tokenizer_with_ids_past_the_embedding_is_refused_at_load()
+    {
+        var tokenizer = Tokenizer.Load(Qwen2Tokenizer);
+        using var dir = new TempFolder();
+        var config = ModelPresets.Get("tiny", Architecture.Qwen2);
+        using (var model = TransformerModel.Create(config with { VocabSize = tokenizer.VocabSize - 1 }, seed: 2)) HuggingFaceFolder.Save(model, dir.Path);
+        tokenizer.Save(dir.Path);
+        var e = Assert.Throws<ModelFormatException>(() => HuggingFaceFolder.Load(dir.Path));
+        Assert.Contains($"tokenizer.json has token ids up to {tokenizer.VocabSize - 1} but config.json vocab_size is {tokenizer.VocabSize - 1}", e.Message);
+
+        // An embedding larger than the tokenizer (padded vocabularies, as Qwen2 ships) is fine.
+        using (var model = TransformerModel.Create(config with { VocabSize = tokenizer.VocabSize + 64 }, seed: 2)) HuggingFaceFolder.Save(model, dir.Path);
+        using var loaded = HuggingFaceFolder.Load(dir.Path);
+        Assert.Equal(tokenizer.VocabSize + 64, loaded.Config.VocabSize);
+    }
+}
