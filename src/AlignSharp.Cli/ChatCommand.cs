@@ -11,25 +11,31 @@ internal static class ChatCommand
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         if (args.Length == 0) throw new UsageException("chat: name a subcommand (render, encode)");
+        if (args[0] is not ("render" or "encode")) throw new UsageException($"chat: unknown subcommand '{args[0]}' (known: render, encode)");
         var o = new Options(args[1..], $"chat {args[0]}", ["tokenizer", "template", "messages"], ["add-generation-prompt"]);
         string cmd = $"chat {args[0]}";
         var (template, options) = Template(o, cmd, stderr);
-        var (messages, tools) = Messages(o.Required("messages", cmd), cmd);
+        string messagesPath = o.Required("messages", cmd);
+        var (messages, tools) = Messages(messagesPath, cmd);
         options = options with { AddGenerationPrompt = o.Flag("add-generation-prompt"), Tools = tools };
-        switch (args[0])
+        try
         {
-            case "render":
+            if (args[0] == "render")
+            {
                 stdout.Write(template.Render(messages, options).Text);
                 return 0;
-            case "encode":
-            {
-                string dir = o.Value("tokenizer") ?? throw new UsageException($"{cmd}: --tokenizer is required to tokenize");
-                var encoding = ChatEncoder.Encode(Tokenizer.Load(dir), template, messages, options);
-                stdout.WriteLine(string.Join(' ', encoding.Ids));
-                stdout.WriteLine(string.Join(' ', encoding.AssistantMask.Select(m => m ? 1 : 0)));
-                return 0;
             }
-            default: throw new UsageException($"chat: unknown subcommand '{args[0]}' (known: render, encode)");
+            string dir = o.Value("tokenizer") ?? throw new UsageException($"{cmd}: --tokenizer is required to tokenize");
+            var encoding = ChatEncoder.Encode(Tokenizer.Load(dir), template, messages, options);
+            stdout.WriteLine(string.Join(' ', encoding.Ids));
+            stdout.WriteLine(string.Join(' ', encoding.AssistantMask.Select(m => m ? 1 : 0)));
+            return 0;
+        }
+        catch (TemplateException e) when (e.RaisedByTemplate)
+        {
+            // The template's own raise_exception text says what it wants, but not which template or which conversation.
+            throw new TemplateException($"{messagesPath}: {e.Origin ?? "the chat template"} refuses this conversation: {e.Message}",
+                e.Line, e.Column, e.Origin, raisedByTemplate: true, e);
         }
     }
 

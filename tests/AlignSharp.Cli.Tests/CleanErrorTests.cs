@@ -168,6 +168,29 @@ public class CleanErrorTests(CleanErrorFolders folders) : IClassFixture<CleanErr
         Assert.Equal(replaced, Weights());
     }
 
+    [Fact]
+    public void Generate_skips_sampled_ids_that_the_smaller_tokenizer_has_no_text_for()
+    {
+        // A padded embedding: 512 rows (tiny preset), a 300-token tokenizer; a random model samples ids 300-511 often.
+        string dir = Path.Combine(folders.Root, "padded-" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(0, Run("model", "init", "--arch", "llama", "--preset", "tiny", "--out", dir, "--seed", "1").Code);
+        CleanErrorFolders.CopyTokenizer(folders.Tokenizer, dir);
+        var (code, output, err) = Run("generate", "--model", dir, "--prompt", "hello", "--max-new-tokens", "30", "--temperature", "1", "--seed", "1", "--print-ids");
+        Assert.True(code == 0, err);
+        Assert.Contains(output.TrimEnd().Split('\n')[^1].Split(' ').Select(int.Parse), id => id >= 300);
+        (code, _, err) = Run("generate", "--model", dir, "--prompt", "hello", "--max-new-tokens", "30", "--temperature", "1", "--seed", "1");
+        Assert.True(code == 0, err);
+    }
+
+    [Fact]
+    public void A_template_that_refuses_the_conversation_is_named_with_the_messages_file()
+    {
+        string messages = Path.Combine(folders.Root, "with-system.json");
+        File.WriteAllText(messages, """[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]""");
+        Fails(1, ["chat", "render", "--template", "mistral", "--messages", messages],
+            "with-system.json: built-in chat template 'mistral' refuses this conversation: Conversation roles must alternate");
+    }
+
     [Theory]
     [InlineData("{\"do_sample\": true, \"temperature\": -0.5}", "generation_config.json: temperature must be ≥ 0")]
     [InlineData("{\"do_sample\": true, \"top_p\": 1.5}", "generation_config.json: top_p must be in (0, 1]")]

@@ -57,6 +57,19 @@ public class GenerationValidationTests
         Assert.Equal("top_p", e.Option);
     }
 
+    [Fact]
+    public void Ids_past_the_tokenizer_in_a_padded_embedding_have_no_text()
+    {
+        var tokenizer = AlignSharp.Models.Tokenizers.Tokenizer.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "qwen2"));
+        int padded = tokenizer.VocabSize + 4 * tokenizer.VocabSize;
+        using var model = TransformerModel.Create(ModelPresets.Get("tiny", Architecture.Qwen2) with { VocabSize = padded, EosTokenIds = [] }, seed: 5);
+        var generator = new Generator(model, tokenizer);
+        var result = generator.Generate([[1, 2]], new GenerationOptions { MaxNewTokens = 24, Temperature = 1, Seed = 1 })[0];
+        Assert.Contains(result.Tokens, id => id >= tokenizer.VocabSize);
+        var known = result.Tokens.Where(id => id < tokenizer.VocabSize).ToArray();
+        Assert.Equal(tokenizer.Decode(known, skipSpecialTokens: true), result.Text);
+    }
+
     [Theory]
     [InlineData("{\"do_sample\": true, \"temperature\": -0.5}", "generation_config.json: temperature must be ≥ 0")]
     [InlineData("{\"do_sample\": false, \"top_p\": 1.5}", "generation_config.json: top_p must be in (0, 1]")]
