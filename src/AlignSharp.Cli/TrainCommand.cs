@@ -70,7 +70,8 @@ internal static class TrainCommand
         {
             null => null,
             var t when File.Exists(t) => ChatTemplate.Parse(File.ReadAllText(t), t),
-            var t => BuiltInTemplates.Get(t),
+            var t when BuiltInTemplates.Names.Contains(t, StringComparer.OrdinalIgnoreCase) => BuiltInTemplates.Get(t),
+            var t => throw new TrainingException($"chat_template: '{t}' is neither a file nor a built-in template ({string.Join(", ", BuiltInTemplates.Names)})"),
         };
         var encoder = ExampleTokenizer.FromFolder(arguments.Model, templateOverride);
         TrainableModel trainable;

@@ -254,6 +254,13 @@ public class CleanErrorTests(CleanErrorFolders folders) : IClassFixture<CleanErr
     }
 
     [Fact]
+    public void Train_names_an_unknown_chat_template()
+    {
+        Fails(1, ["train", "sft", "--set", $"model={folders.Model}", "--set", $"dataset={Path.Combine(Repo(), "examples", "data", "sft.jsonl")}",
+            "--set", $"output_dir={Path.Combine(folders.Root, "sft-vicuna")}", "--set", "chat_template=vicuna"], "chat_template: 'vicuna'", "chatml, llama3, mistral, zephyr");
+    }
+
+    [Fact]
     public void Missing_files_are_one_line()
     {
         string empty = Path.Combine(folders.Root, "empty");
