@@ -68,9 +68,24 @@ internal static class ChatCommand
         JsonElement root;
         try { root = JsonDocument.Parse(File.ReadAllText(path, Encoding.UTF8)).RootElement; }
         catch (JsonException e) { throw new UsageException($"{cmd}: {path}: not valid JSON at line {e.LineNumber + 1}: {e.Message}"); }
-        if (root.ValueKind == JsonValueKind.Array) return (root, null);
+        if (root.ValueKind == JsonValueKind.Array) return (CheckRoles(root, path, cmd), null);
         if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("messages", out var m) && m.ValueKind == JsonValueKind.Array)
-            return (m, root.TryGetProperty("tools", out var t) ? t : null);
+            return (CheckRoles(m, path, cmd), root.TryGetProperty("tools", out var t) ? t : null);
         throw new UsageException($"{cmd}: {path}: expected a JSON array of messages or {{\"messages\": [...], \"tools\": [...]}}");
     }
+
+    /// <summary>Every message is an object with a string role (templates index message['role'] before anything else).</summary>
+    private static JsonElement CheckRoles(JsonElement messages, string path, string cmd)
+    {
+        int i = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
+                throw new UsageException($"{cmd}: {path}: message {i}: expected an object with a string \"role\" (and \"content\"), found {Shorten(message.GetRawText())}");
+            i++;
+        }
+        return messages;
+    }
+
+    private static string Shorten(string json) => json.Length <= 60 ? json : json[..57] + "...";
 }

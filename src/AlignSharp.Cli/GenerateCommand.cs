@@ -80,6 +80,6 @@ internal static class GenerateCommand
 
     /// <summary>The library's message with the option named as the command line spells it (top_p → --top-p).</summary>
     private static string OptionMessage(GenerationOptionException e, bool promptFromIds) => e.Option is { } key && e.Message.StartsWith(key, StringComparison.Ordinal)
-        ? "--" + key.Replace('_', '-') + e.Message[key.Length..]
+        ? (key == "stop_strings" ? "--stop" : "--" + key.Replace('_', '-')) + e.Message[key.Length..]
         : (promptFromIds ? "--prompt-ids: " : "--prompt: ") + e.Message;
 }

@@ -89,6 +89,7 @@ internal static class TokenizerCommand
         bool special = !o.Flag("no-special-tokens");
         string? text = o.Value("text"), input = o.Value("input");
         if ((text is null) == (input is null)) throw new UsageException($"{cmd}: give exactly one of --text and --input");
+        if (input is not null && !File.Exists(input)) throw new UsageException($"{cmd}: --input {input}: file not found");
         IEnumerable<string> lines = text is not null ? [text] : File.ReadLines(input!);
         var sb = new StringBuilder();
         foreach (var line in lines)

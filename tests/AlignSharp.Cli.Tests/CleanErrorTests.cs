@@ -82,9 +82,21 @@ public class CleanErrorTests(CleanErrorFolders folders) : IClassFixture<CleanErr
     [InlineData("--top-p", "0", "--top-p must be in (0, 1]")]
     [InlineData("--min-p", "5", "--min-p must be in [0, 1]")]
     [InlineData("--repetition-penalty", "0", "--repetition-penalty must be > 0")]
+    [InlineData("--stop", "", "--stop must not contain an empty string")]
     public void Generate_refuses_an_out_of_range_option(string option, string value, string message)
     {
-        Fails(2, ["generate", "--model", folders.Model, "--prompt", "hi", option, value, "--max-new-tokens", "2"], "generate: " + message, $"got {(value == "nan" ? "NaN" : value)}");
+        string line = Fails(2, ["generate", "--model", folders.Model, "--prompt", "hi", option, value, "--max-new-tokens", "2"], "generate: " + message);
+        if (value != "") Assert.Contains($"got {(value == "nan" ? "NaN" : value)}", line);
+    }
+
+    [Theory]
+    [InlineData("[1, 2]", "message 0: expected an object with a string \"role\"")]
+    [InlineData("[{\"role\": \"user\", \"content\": \"a\"}, {\"content\": \"x\"}]", "message 1: expected an object with a string \"role\"")]
+    public void Chat_names_a_message_without_a_role(string json, string message)
+    {
+        string messages = Path.Combine(folders.Root, "bad-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(messages, json);
+        Fails(2, ["chat", "render", "--template", "chatml", "--messages", messages], message);
     }
 
     [Fact]
@@ -267,6 +279,7 @@ public class CleanErrorTests(CleanErrorFolders folders) : IClassFixture<CleanErr
         Directory.CreateDirectory(empty);
         Fails(1, ["generate", "--model", empty, "--prompt", "hi"], "no config.json");
         Fails(1, ["tokenizer", "encode", "--tokenizer", empty, "--text", "hi"], "no tokenizer.json");
+        Fails(2, ["tokenizer", "encode", "--tokenizer", folders.Tokenizer, "--input", Path.Combine(empty, "nope.txt")], "--input", "file not found");
         Fails(1, ["tokenizer", "decode", "--tokenizer", Path.Combine(empty, "nope"), "--ids", "1"], "no such file or folder");
         Fails(2, ["chat", "render", "--tokenizer", Path.Combine(empty, "nope"), "--messages", "m.json"], "--tokenizer", "no such folder or file");
         Fails(1, ["model", "init", "--arch", "llama", "--preset", "tiny", "--out", Path.Combine(empty, "m"), "--tokenizer", empty], "no tokenizer.json");

@@ -34,6 +34,8 @@ public sealed record GenerationOptions
         Require(TopP > 0 && TopP <= 1, "top_p", $"must be in (0, 1] (1 = off; got {TopP})");
         Require(MinP >= 0 && MinP <= 1, "min_p", $"must be in [0, 1] (0 = off; got {MinP})");
         Require(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty), "repetition_penalty", $"must be > 0 (1 = off; got {RepetitionPenalty})");
+        // An empty stop string is found at once, so it would end every generation before its first token's text.
+        Require(StopStrings.All(s => !string.IsNullOrEmpty(s)), "stop_strings", "must not contain an empty string");
     }
 }
 

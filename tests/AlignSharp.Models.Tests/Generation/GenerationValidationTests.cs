@@ -19,6 +19,7 @@ public class GenerationValidationTests
         { new GenerationOptions { RepetitionPenalty = 0 }, "repetition_penalty" },
         { new GenerationOptions { TopK = -1 }, "top_k" },
         { new GenerationOptions { MaxNewTokens = -1 }, "max_new_tokens" },
+        { new GenerationOptions { StopStrings = ["\n", ""] }, "stop_strings" },
     };
 
     [Theory]
@@ -27,7 +28,7 @@ public class GenerationValidationTests
     {
         var e = Assert.Throws<GenerationOptionException>(options.Validate);
         Assert.Equal(option, e.Option);
-        Assert.StartsWith(option + " must be", e.Message);
+        Assert.StartsWith(option + " must ", e.Message);
         using var model = Model();
         Assert.Equal(option, Assert.Throws<GenerationOptionException>(() => new Generator(model).Generate([[1, 2]], options)).Option);
     }
