@@ -71,7 +71,7 @@ internal static class ModelCommand
         bool holdsModel = new[] { "config.json", SafetensorsCheckpoint.SingleFileName, SafetensorsCheckpoint.IndexFileName }.Any(f => File.Exists(Path.Combine(outDir, f)));
         if (holdsModel && !o.Flag("force"))
             throw new UsageException($"{cmd}: {outDir} already holds a model (config.json / model.safetensors); pass --force to replace it, or choose another --out");
-        if (holdsModel && tokenizer is null) HuggingFaceFolder.CheckTokenizerFits(outDir, config);
+        if (tokenizer is null) HuggingFaceFolder.CheckTokenizerFits(outDir, config);
         var dtype = ParseDType(o.Value("dtype"), cmd);
         using var model = TransformerModel.Create(config, (ulong)o.Int("seed", 0, 0));
         HuggingFaceFolder.Save(model, outDir, dtype);

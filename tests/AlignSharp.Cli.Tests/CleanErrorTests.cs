@@ -178,6 +178,9 @@ public class CleanErrorTests(CleanErrorFolders folders) : IClassFixture<CleanErr
         // The tiny preset has 512 embedding rows; --force without --tokenizer would keep a 600-token tokenizer that does not fit.
         Fails(1, ["model", "init", "--arch", "llama", "--preset", "tiny", "--out", dir, "--force"], "tokenizer.json has token ids up to 599", "vocab_size is 512");
         Assert.Equal(replaced, Weights());
+        // The same for a folder that holds only a tokenizer.
+        Fails(1, ["model", "init", "--arch", "llama", "--preset", "tiny", "--out", big], "tokenizer.json has token ids up to 599", "vocab_size is 512");
+        Assert.False(File.Exists(Path.Combine(big, "config.json")));
     }
 
     [Fact]

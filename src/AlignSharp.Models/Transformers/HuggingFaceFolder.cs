@@ -96,7 +96,7 @@ public static class HuggingFaceFolder
         int count = 0;
         for (int i = bad; i < values.Length; i++) if (!float.IsFinite(values[i])) count++;
         throw new ModelFormatException($"{folder}: tensor '{tensor}' holds {count} non-finite value(s) (first: {(float.IsNaN(values[bad]) ? "NaN" : values[bad] > 0 ? "+Inf" : "-Inf")} at flat index {bad}); " +
-            "the checkpoint is damaged or training diverged — use an earlier checkpoint, or pass --no-check (checkFinite: false) to load it anyway");
+            "the checkpoint is damaged or training diverged — use an earlier checkpoint, or load it anyway with checkFinite: false (generate --no-check)");
     }
 
     /// <summary>Index of the first NaN or ±Inf, or −1. x − x is 0 for every finite x and NaN for NaN and ±Inf.</summary>
