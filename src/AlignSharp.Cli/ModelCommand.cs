@@ -89,10 +89,11 @@ internal static class ModelCommand
         const string cmd = "model info";
         if (args.Length == 0 || args[0].StartsWith("--")) throw new UsageException($"{cmd}: give the model folder: alignsharp model info DIR [--weights]");
         string dir = args[0];
-        var o = new Options(args[1..], cmd, [], ["weights"]);
+        var o = new Options(args[1..], cmd, [], ["weights", "no-check"]);
         string configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath)) throw new UsageException($"{cmd}: {dir} has no config.json");
         var config = ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
+        if (!o.Flag("no-check")) HuggingFaceFolder.CheckWeightsFinite(dir);
         using var checkpoint = SafetensorsCheckpoint.Open(dir);
         long parameters = checkpoint.Names.Where(n => WeightLayout.Canonical(config, n) is not null).Sum(n => checkpoint.Info(n).ElementCount);
         var dtypes = checkpoint.Names.Select(n => checkpoint.Info(n).DType.Name()).Distinct();

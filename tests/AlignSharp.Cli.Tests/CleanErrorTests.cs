@@ -233,6 +233,9 @@ public class CleanErrorTests(CleanErrorFolders folders) : IClassFixture<CleanErr
         Fails(1, ["generate", "--model", dir, "--prompt-ids", "1 2", "--max-new-tokens", "1"], "model.layers.1.mlp.up_proj.weight", "NaN", "--no-check");
         var (code, _, err) = Run("generate", "--model", dir, "--prompt-ids", "1 2", "--max-new-tokens", "1", "--print-ids", "--no-check");
         Assert.True(code == 0, err);
+        Fails(1, ["model", "info", dir], "model.layers.1.mlp.up_proj.weight", "NaN");
+        (code, _, err) = Run("model", "info", dir, "--no-check");
+        Assert.True(code == 0, err);
     }
 
     [Fact]

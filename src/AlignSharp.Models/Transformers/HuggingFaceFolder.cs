@@ -88,6 +88,19 @@ public static class HuggingFaceFolder
         return ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
     }
 
+    /// <summary>
+    /// Reads every tensor of a folder's checkpoint (one at a time) and throws naming the first that holds NaN or ±Inf —
+    /// the check <see cref="Load(string, bool)"/> makes, for tools that only inspect a folder (e.g. `model info`).
+    /// </summary>
+    /// <exception cref="ModelFormatException">A tensor holds a non-finite value; the message names it.</exception>
+    public static void CheckWeightsFinite(string folder)
+    {
+        using var checkpoint = SafetensorsCheckpoint.Open(folder);
+        foreach (var name in checkpoint.Names)
+            if (checkpoint.Info(name).DType is not (DType.I64 or DType.I32 or DType.I16 or DType.I8 or DType.U64 or DType.U32 or DType.U16 or DType.U8 or DType.BOOL))
+                CheckFinite(folder, name, checkpoint.ReadFloat32(name));
+    }
+
     /// <summary>Throws naming the tensor and the first bad value when <paramref name="values"/> holds NaN or ±Inf.</summary>
     internal static void CheckFinite(string folder, string tensor, ReadOnlySpan<float> values)
     {

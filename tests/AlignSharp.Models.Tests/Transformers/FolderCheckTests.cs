@@ -38,6 +38,7 @@ public class FolderCheckTests
         }
         var e = Assert.Throws<ModelFormatException>(() => HuggingFaceFolder.Load(dir.Path));
         Assert.Contains("tensor 'model.layers.0.self_attn.k_proj.weight' holds 1 non-finite value(s)", e.Message);
+        Assert.Equal(e.Message, Assert.Throws<ModelFormatException>(() => HuggingFaceFolder.CheckWeightsFinite(dir.Path)).Message);
         Assert.Contains($"first: {shown} at flat index 37", e.Message);
         using var unchecked_ = HuggingFaceFolder.Load(dir.Path, checkFinite: false);
         Assert.True(float.IsNaN(bad) ? float.IsNaN(unchecked_.Parameters["model.layers.0.self_attn.k_proj.weight"].Span[37])
