@@ -81,11 +81,11 @@ internal static class CommandLine
                 case "tokenizer":
                     return TokenizerCommand.Run(args[1..], stdout);
                 case "chat":
-                    return ChatCommand.Run(args[1..], stdout);
+                    return ChatCommand.Run(args[1..], stdout, stderr);
                 case "model":
                     return ModelCommand.Run(args[1..], stdout);
                 case "generate":
-                    return GenerateCommand.Run(args[1..], stdout);
+                    return GenerateCommand.Run(args[1..], stdout, stderr);
                 case "train":
                     return TrainCommand.Run(args[1..], stdout);
                 case "demo":

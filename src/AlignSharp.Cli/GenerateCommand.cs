@@ -11,17 +11,18 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp generate`: sample a continuation from a model folder, streaming the text.</summary>
 internal static class GenerateCommand
 {
-    public static int Run(string[] args, TextWriter stdout)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         const string cmd = "generate";
         var o = new Options(args, cmd, ["model", "adapter", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-p", "top-k", "min-p", "repetition-penalty", "seed", "stop"],
-            ["chat", "print-ids"]);
+            ["chat", "print-ids", "no-check"]);
         // --adapter DIR: a PEFT LoRA adapter on the base (--model, else its adapter_config.json's base), folded into the weights.
         string? adapterDir = o.Value("adapter");
         string dir = adapterDir is null ? o.Required("model", cmd) : PeftAdapterConfig.Read(adapterDir).ResolveBaseModel(o.Value("model"), "give the base model folder with --model BASE");
         string? prompt = o.Value("prompt"), promptIds = o.Value("prompt-ids");
         if ((prompt is null) == (promptIds is null)) throw new UsageException($"{cmd}: give exactly one of --prompt TEXT and --prompt-ids \"1 2 3\"");
-        using var model = adapterDir is null ? HuggingFaceFolder.Load(dir) : AdapterMerge.LoadMerged(dir, adapterDir);
+        bool checkFinite = !o.Flag("no-check");
+        using var model = adapterDir is null ? HuggingFaceFolder.Load(dir, checkFinite) : AdapterMerge.LoadMerged(dir, adapterDir, checkFinite);
         string textDir = adapterDir is null ? dir : AdapterMerge.TokenizerFolder(dir, adapterDir);
         Tokenizer? tokenizer = File.Exists(Path.Combine(textDir, "tokenizer.json")) ? Tokenizer.Load(textDir) : null;
 
@@ -32,7 +33,8 @@ internal static class GenerateCommand
             if (tokenizer is null) throw new UsageException($"{cmd}: {textDir} has no tokenizer.json; pass --prompt-ids instead of --prompt");
             if (o.Flag("chat"))
             {
-                var template = ChatEncoder.FromFolder(textDir) ?? BuiltInTemplates.Get("chatml");
+                var template = ChatEncoder.FromFolderOrFallback(textDir, out bool fallback);
+                if (fallback) stderr.WriteLine($"alignsharp: note: {ChatEncoder.FallbackNote(textDir)}");
                 var messages = JsonSerializer.SerializeToElement(new[] { new { role = "user", content = prompt } });
                 ids = ChatEncoder.Encode(tokenizer, template, messages, ChatEncoder.OptionsFromFolder(textDir, addGenerationPrompt: true)).Ids;
             }
@@ -56,6 +58,8 @@ internal static class GenerateCommand
             StopStrings = o.Values("stop").ToList(),
         };
         var generator = new Generator(model, tokenizer);
+        try { generator.Validate([ids], options); }
+        catch (GenerationOptionException e) { throw new UsageException($"{cmd}: {OptionMessage(e, promptIds is not null)}"); }
         if (o.Flag("print-ids") || tokenizer is null)
         {
             var result = generator.Generate([ids], options)[0];
@@ -78,4 +82,9 @@ internal static class GenerateCommand
         stdout.WriteLine();
         return 0;
     }
+
+    /// <summary>The library's message with the option named as the command line spells it (top_p → --top-p).</summary>
+    private static string OptionMessage(GenerationOptionException e, bool promptFromIds) => e.Option is { } key && e.Message.StartsWith(key, StringComparison.Ordinal)
+        ? (key == "stop_strings" ? "--stop" : "--" + key.Replace('_', '-')) + e.Message[key.Length..]
+        : (promptFromIds ? "--prompt-ids: " : "--prompt: ") + e.Message;
 }

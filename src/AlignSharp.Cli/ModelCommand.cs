@@ -13,7 +13,7 @@ internal static class ModelCommand
         if (args.Length == 0) throw new UsageException("model: name a subcommand (init, info, merge)");
         switch (args[0])
         {
-            case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], []), stdout);
+            case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], ["force"]), stdout);
             case "info": return Info(args[1..], stdout);
             case "merge": return Merge(new Options(args[1..], "model merge", ["model", "adapter", "out", "dtype"], []), stdout);
             default: throw new UsageException($"model: unknown subcommand '{args[0]}' (known: init, info, merge)");
@@ -69,8 +69,14 @@ internal static class ModelCommand
                 PadTokenId = Id(tokenizerConfig.PadToken),
             };
         }
+        // Replacing a model is explicit, and a tokenizer left in the folder must still fit the new vocabulary.
+        bool holdsModel = new[] { "config.json", SafetensorsCheckpoint.SingleFileName, SafetensorsCheckpoint.IndexFileName }.Any(f => File.Exists(Path.Combine(outDir, f)));
+        if (holdsModel && !o.Flag("force"))
+            throw new UsageException($"{cmd}: {outDir} already holds a model (config.json / model.safetensors); pass --force to replace it, or choose another --out");
+        if (tokenizer is null) HuggingFaceFolder.CheckTokenizerFits(outDir, config);
+        var dtype = ParseDType(o.Value("dtype"), cmd);
         using var model = TransformerModel.Create(config, (ulong)o.Int("seed", 0, 0));
-        HuggingFaceFolder.Save(model, outDir, ParseDType(o.Value("dtype"), cmd));
+        HuggingFaceFolder.Save(model, outDir, dtype);
         if (tokenizer is not null)
         {
             tokenizer.Save(outDir);
@@ -85,11 +91,12 @@ internal static class ModelCommand
         const string cmd = "model info";
         if (args.Length == 0 || args[0].StartsWith("--")) throw new UsageException($"{cmd}: give the model folder: alignsharp model info DIR [--weights]");
         string dir = args[0];
-        var o = new Options(args[1..], cmd, [], ["weights"]);
+        var o = new Options(args[1..], cmd, [], ["weights", "no-check"]);
         if (PeftAdapterConfig.IsAdapterFolder(dir)) return AdapterInfo(dir, o.Flag("weights"), stdout);
         string configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath)) throw new UsageException($"{cmd}: {dir} has no config.json (nor {PeftAdapterConfig.FileName}: it is neither a model nor an adapter folder)");
         var config = ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
+        if (!o.Flag("no-check")) HuggingFaceFolder.CheckWeightsFinite(dir);
         using var checkpoint = SafetensorsCheckpoint.Open(dir);
         long parameters = checkpoint.Names.Where(n => WeightLayout.Canonical(config, n) is not null).Sum(n => checkpoint.Info(n).ElementCount);
         var dtypes = checkpoint.Names.Select(n => checkpoint.Info(n).DType.Name()).Distinct();

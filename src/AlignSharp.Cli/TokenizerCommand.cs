@@ -43,9 +43,12 @@ internal static class TokenizerCommand
             var s => throw new UsageException($"{cmd}: --style must be llama3, qwen2 or gpt2 (got '{s}')"),
         };
         if (!File.Exists(input)) throw new UsageException($"{cmd}: --input {input}: file not found");
-        var specials = o.Values("special").ToList();
+        var specials = o.Values("special").Distinct().ToList();
         string? bos = o.Value("bos"), eos = o.Value("eos");
         foreach (var t in new[] { bos, eos }) if (t is not null && !specials.Contains(t)) specials.Add(t);
+        int minimum = BpeTrainer.MinimumVocabSize(specials.Count);
+        if (vocabSize < minimum)
+            throw new UsageException($"{cmd}: --vocab-size {vocabSize} is too small: the minimum is {minimum} (256 byte tokens + {specials.Count} special token{(specials.Count == 1 ? "" : "s")}); merges are learned above it");
 
         var sw = Stopwatch.StartNew();
         var lines = ReadLinesKeepingNewlines(input);
@@ -86,6 +89,7 @@ internal static class TokenizerCommand
         bool special = !o.Flag("no-special-tokens");
         string? text = o.Value("text"), input = o.Value("input");
         if ((text is null) == (input is null)) throw new UsageException($"{cmd}: give exactly one of --text and --input");
+        if (input is not null && !File.Exists(input)) throw new UsageException($"{cmd}: --input {input}: file not found");
         IEnumerable<string> lines = text is not null ? [text] : File.ReadLines(input!);
         var sb = new StringBuilder();
         foreach (var line in lines)
@@ -100,8 +104,13 @@ internal static class TokenizerCommand
     private static int Decode(Options o, TextWriter stdout)
     {
         const string cmd = "tokenizer decode";
-        var tokenizer = Tokenizer.Load(o.Required("tokenizer", cmd));
+        string path = o.Required("tokenizer", cmd);
+        var tokenizer = Tokenizer.Load(path);
         var ids = ParseIds(o.Required("ids", cmd), cmd);
+        foreach (int id in ids)
+            if (id >= tokenizer.VocabSize || tokenizer.IdToToken(id) is null)
+                throw new UsageException($"{cmd}: --ids: {id} is not a token id of {path} (its vocabulary has {tokenizer.VocabSize} tokens: ids 0-{tokenizer.VocabSize - 1}); " +
+                    "use ids that `tokenizer encode` printed for this tokenizer");
         stdout.Write(tokenizer.Decode(ids, o.Flag("skip-special-tokens")));
         return 0;
     }

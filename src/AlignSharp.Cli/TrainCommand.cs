@@ -71,7 +71,8 @@ internal static class TrainCommand
         {
             null => null,
             var t when File.Exists(t) => ChatTemplate.Parse(File.ReadAllText(t), t),
-            var t => BuiltInTemplates.Get(t),
+            var t when BuiltInTemplates.Names.Contains(t, StringComparer.OrdinalIgnoreCase) => BuiltInTemplates.Get(t),
+            var t => throw new TrainingException($"chat_template: '{t}' is neither a file nor a built-in template ({string.Join(", ", BuiltInTemplates.Names)})"),
         };
         // `model:` may be a PEFT adapter folder: training continues that adapter on its base (use_peft implied).
         string? adapterDir = PeftAdapterConfig.IsAdapterFolder(arguments.Model) ? arguments.Model : null;
@@ -84,7 +85,7 @@ internal static class TrainCommand
         if (method == "rm")
         {
             if (adapterDir is not null) throw new TrainingException($"model: {adapterDir} is a LoRA adapter; reward models train in full here (merge it first: alignsharp model merge --adapter {adapterDir} --out DIR)");
-            bool isRewardModel = File.ReadAllText(Path.Combine(arguments.Model, "config.json")).Contains("ForSequenceClassification");
+            bool isRewardModel = !HuggingFaceFolder.ReadConfig(arguments.Model).HasLmHead;
             var valueModel = isRewardModel ? ValueHeadModel.Load(arguments.Model) : ValueHeadModel.Create(HuggingFaceFolder.Load(arguments.Model), arguments.Seed);
             if (arguments.UsePeft) throw new TrainingException("use_peft: reward models train in full here (LoRA on a value head is not supported yet)");
             trainable = new RewardModelTrainable(valueModel);

@@ -283,7 +283,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
 
     /// <summary>A folder's tokenizer and chat template (ChatML when the folder has none), as trainers and sampling use them.</summary>
     private static ExampleTokenizer Encoder(string folder) =>
-        ExampleTokenizer.FromFolder(folder, ChatEncoder.FromFolder(folder) ?? BuiltInTemplates.Get("chatml"));
+        ExampleTokenizer.FromFolder(folder);
 
     /// <summary>A single user turn rendered for generation — the same prompt tokens the trainers use.</summary>
     private static int[] PromptIds(ExampleTokenizer encoder, PromptRecord prompt) =>

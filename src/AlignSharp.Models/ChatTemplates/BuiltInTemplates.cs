@@ -35,6 +35,16 @@ public static class BuiltInTemplates
 """,
     };
 
+    // The bos_token / eos_token of each template's model family, used when the caller's options give none (a template
+    // rendered without a tokenizer folder, e.g. `chat render --template llama3`); a folder's own tokens win.
+    static readonly Dictionary<string, (string? Bos, string? Eos)> SpecialTokens = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["chatml"] = (null, "<|im_end|>"),
+        ["llama3"] = ("<|begin_of_text|>", "<|eot_id|>"),
+        ["mistral"] = ("<s>", "</s>"),
+        ["zephyr"] = ("<s>", "</s>"),
+    };
+
     /// <summary>Known template names: chatml, llama3, mistral (v0.1 [INST] style), zephyr.</summary>
     public static IReadOnlyCollection<string> Names => Sources.Keys;
 
@@ -45,7 +55,15 @@ public static class BuiltInTemplates
             ? source
             : throw new ArgumentException($"unknown built-in chat template '{name}'; known: {string.Join(", ", Sources.Keys)}", nameof(name));
 
-    /// <summary>The parsed template registered under <paramref name="name"/> (case-insensitive).</summary>
+    /// <summary>
+    /// The parsed template registered under <paramref name="name"/> (case-insensitive), with its family's bos_token and
+    /// eos_token as defaults (<see cref="ChatTemplate.DefaultBosToken"/>), so it renders without a tokenizer folder.
+    /// </summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the known ones.</exception>
-    public static ChatTemplate Get(string name) => ChatTemplate.Parse(GetSource(name), $"built-in chat template '{name}'");
+    public static ChatTemplate Get(string name)
+    {
+        var template = ChatTemplate.Parse(GetSource(name), $"built-in chat template '{name}'");
+        var (bos, eos) = SpecialTokens[name];
+        return template.WithSpecialTokenDefaults(bos, eos);
+    }
 }

@@ -38,6 +38,29 @@ public static class ChatEncoder
         return config.ChatTemplate is { } source ? ChatTemplate.Parse(source, Path.Combine(folder, "tokenizer_config.json") + " chat_template") : null;
     }
 
+    /// <summary>The built-in template used for a folder without chat_template: ChatML, as in generate --chat, chat render, training and the demo.</summary>
+    public const string FallbackTemplateName = "chatml";
+
+    /// <summary>
+    /// The folder's own chat template, else the built-in <see cref="FallbackTemplateName"/> (<paramref name="usedFallback"/>
+    /// true). Every command that needs a template for a folder goes through here, so they all agree; callers that talk
+    /// to a user should say so (see <see cref="FallbackNote"/>).
+    /// </summary>
+    public static ChatTemplate FromFolderOrFallback(string folder, out bool usedFallback)
+    {
+        var own = FromFolder(folder);
+        usedFallback = own is null;
+        return own ?? BuiltInTemplates.Get(FallbackTemplateName);
+    }
+
+    /// <summary>
+    /// The one line telling a user that <see cref="FromFolderOrFallback"/> used the fallback for <paramref name="folder"/>;
+    /// <paramref name="orElse"/> adds another way to choose (e.g. "pass --template FILE|NAME").
+    /// </summary>
+    public static string FallbackNote(string folder, string? orElse = null) =>
+        $"{Path.Combine(folder, "tokenizer_config.json")} has no chat_template; using the built-in {FallbackTemplateName} template " +
+        $"(to use another, add a chat_template to tokenizer_config.json{(orElse is null ? "" : ", or " + orElse)})";
+
     /// <summary>bos_token and eos_token of a folder's tokenizer_config.json as template options.</summary>
     public static ChatTemplateOptions OptionsFromFolder(string folder, bool addGenerationPrompt = false)
     {

@@ -40,6 +40,19 @@ public sealed class ChatTemplate
     /// <summary>The origin name used in error messages, if any.</summary>
     public string? Origin { get; }
 
+    /// <summary>
+    /// bos_token / eos_token used when <see cref="ChatTemplateOptions"/> gives none: set for the built-in templates
+    /// (their model family's tokens), so they render standalone; null for a parsed template, where an unset token stays undefined.
+    /// </summary>
+    public string? DefaultBosToken { get; private init; }
+
+    /// <inheritdoc cref="DefaultBosToken"/>
+    public string? DefaultEosToken { get; private init; }
+
+    /// <summary>This template with <see cref="DefaultBosToken"/> and <see cref="DefaultEosToken"/> set (the parsed body is shared).</summary>
+    internal ChatTemplate WithSpecialTokenDefaults(string? bos, string? eos) =>
+        new(Source, Origin, _body) { DefaultBosToken = bos, DefaultEosToken = eos };
+
     /// <summary>True when the template marks assistant text with <c>{% generation %}...{% endgeneration %}</c>.</summary>
     public bool HasGenerationTags { get; }
 
@@ -79,8 +92,8 @@ public sealed class ChatTemplate
             ["messages"] = messages,
             ["add_generation_prompt"] = addGenerationPrompt,
         };
-        if (options.BosToken is not null) variables["bos_token"] = options.BosToken;
-        if (options.EosToken is not null) variables["eos_token"] = options.EosToken;
+        if ((options.BosToken ?? DefaultBosToken) is { } bos) variables["bos_token"] = bos;
+        if ((options.EosToken ?? DefaultEosToken) is { } eos) variables["eos_token"] = eos;
         if (options.Tools is { } tools) variables["tools"] = ValueConversion.FromJson(tools);
         if (options.Extra is not null)
             foreach (var (k, v) in options.Extra) variables[k] = ValueConversion.FromObject(v);

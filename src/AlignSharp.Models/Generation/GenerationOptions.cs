@@ -22,15 +22,27 @@ public sealed record GenerationOptions
     /// <summary>Seed of the sampler (same seed and inputs, same output).</summary>
     public ulong Seed { get; init; }
 
-    internal void Validate()
+    /// <summary>Checks every option's range (as Hugging Face's generate() does); <see cref="Generator"/> calls it before decoding.</summary>
+    /// <exception cref="GenerationOptionException">An option is out of range; <see cref="GenerationOptionException.Option"/> names it.</exception>
+    public void Validate()
     {
-        if (MaxNewTokens < 0) throw new ArgumentException($"max_new_tokens must be ≥ 0 (got {MaxNewTokens})");
-        if (Temperature < 0) throw new ArgumentException($"temperature must be ≥ 0 (got {Temperature})");
-        if (TopK < 0) throw new ArgumentException($"top_k must be ≥ 0 (got {TopK})");
-        if (TopP is <= 0 or > 1) throw new ArgumentException($"top_p must be in (0, 1] (got {TopP})");
-        if (MinP is < 0 or > 1) throw new ArgumentException($"min_p must be in [0, 1] (got {MinP})");
-        if (RepetitionPenalty <= 0) throw new ArgumentException($"repetition_penalty must be > 0 (got {RepetitionPenalty})");
+        // Each condition is a comparison that NaN fails, so NaN is refused too.
+        static void Require(bool ok, string option, string message) { if (!ok) throw new GenerationOptionException(option, $"{option} {message}"); }
+        Require(MaxNewTokens >= 0, "max_new_tokens", $"must be ≥ 0 (got {MaxNewTokens})");
+        Require(Temperature >= 0 && float.IsFinite(Temperature), "temperature", $"must be ≥ 0 (0 = greedy; got {Temperature})");
+        Require(TopK >= 0, "top_k", $"must be ≥ 0 (0 = off; got {TopK})");
+        Require(TopP > 0 && TopP <= 1, "top_p", $"must be in (0, 1] (1 = off; got {TopP})");
+        Require(MinP >= 0 && MinP <= 1, "min_p", $"must be in [0, 1] (0 = off; got {MinP})");
+        Require(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty), "repetition_penalty", $"must be > 0 (1 = off; got {RepetitionPenalty})");
+        // An empty stop string is found at once, so it would end every generation before its first token's text.
+        Require(StopStrings.All(s => !string.IsNullOrEmpty(s)), "stop_strings", "must not contain an empty string");
     }
+}
+
+/// <summary>A generation option or request out of range; <see cref="Option"/> is its generate() name (e.g. "top_p"), or null for the prompt.</summary>
+public sealed class GenerationOptionException(string? option, string message) : ArgumentException(message)
+{
+    public string? Option { get; } = option;
 }
 
 /// <summary>One generated sequence: the new tokens, their text, the log-probability of each token under the model, and why it stopped.</summary>

@@ -34,6 +34,7 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
     /// <summary>Streams the text of one continuation as it is generated (whole characters only).</summary>
     public async IAsyncEnumerable<string> StreamAsync(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        Validate([prompt], options); // here, so a bad request throws from the first MoveNextAsync and not from inside the producer
         var channel = System.Threading.Channels.Channel.CreateUnbounded<string>();
         var producer = Task.Run(() =>
         {
@@ -58,19 +59,46 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
         await producer;
     }
 
-    private string Decode(IReadOnlyList<int> tokens) => Tokenizer?.Decode(tokens.ToArray(), skipSpecialTokens: true) ?? "";
-
-    private IEnumerable<GenerationResult> Run(IReadOnlyList<int[]> prompts, GenerationOptions options, Action<List<int>, int>? onToken, CancellationToken ct)
+    /// <summary>
+    /// Checks a request before any decoding: the options' ranges, and that every prompt is non-empty, uses only ids of
+    /// the model's vocabulary and fits within max_position_embeddings (generation stops when the context is full).
+    /// </summary>
+    /// <exception cref="GenerationOptionException">What is wrong, naming the option, the token id or the lengths.</exception>
+    public void Validate(IReadOnlyList<int[]> prompts, GenerationOptions options)
     {
         options.Validate();
         var config = Model.Config;
+        foreach (var prompt in prompts)
+        {
+            if (prompt.Length == 0) throw new GenerationOptionException(null, "every prompt needs at least one token");
+            foreach (int id in prompt)
+                if ((uint)id >= (uint)config.VocabSize)
+                    throw new GenerationOptionException(null, $"prompt token id {id} is outside the model's vocabulary (vocab_size {config.VocabSize}: ids 0-{config.VocabSize - 1})");
+            // A prompt filling the whole context still gives one token (the last position's logits); a longer one cannot be run.
+            if (prompt.Length > config.MaxPositions)
+                throw new GenerationOptionException(null, $"the prompt has {prompt.Length} tokens, more than the model's context " +
+                    $"(max_position_embeddings {config.MaxPositions}); shorten it to at most {config.MaxPositions} tokens");
+        }
+    }
+
+    /// <summary>
+    /// The text of generated ids. An embedding may have rows past the tokenizer (padded vocabularies: Qwen2 has 151936 rows
+    /// for 151665 tokens); such an id has no text and is skipped, as Hugging Face's decode skips ids it does not know.
+    /// </summary>
+    private string Decode(IReadOnlyList<int> tokens)
+    {
+        if (Tokenizer is not { } t) return "";
+        return t.Decode(tokens.Where(id => t.IdToToken(id) is not null).ToArray(), skipSpecialTokens: true);
+    }
+
+    private IEnumerable<GenerationResult> Run(IReadOnlyList<int[]> prompts, GenerationOptions options, Action<List<int>, int>? onToken, CancellationToken ct)
+    {
+        Validate(prompts, options);
+        var config = Model.Config;
         int batch = prompts.Count;
         if (batch == 0) return [];
-        if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("generate: every prompt needs at least one token");
         int promptLength = prompts.Max(p => p.Length);
         int capacity = Math.Min(config.MaxPositions, promptLength + options.MaxNewTokens);
-        if (promptLength >= config.MaxPositions)
-            throw new ArgumentException($"generate: a prompt of {promptLength} tokens leaves no room within max_position_embeddings {config.MaxPositions}");
         var stopIds = new HashSet<int>(options.StopTokenIds ?? config.EosTokenIds);
 
         // Left-pad: row b's prompt ends at the last column; positions count its real tokens only.

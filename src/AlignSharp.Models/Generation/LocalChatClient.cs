@@ -39,10 +39,13 @@ public sealed class LocalChatClient : IChatClient
     /// <summary>A client over a model folder: its weights, tokenizer, chat template (ChatML when it has none) and generation_config.json.</summary>
     public static LocalChatClient FromFolder(string folder)
     {
+        // Everything that can fail on a bad file is read before the weights, so an error leaves nothing to dispose.
+        var tokenizer = Tokenizer.Load(folder);
+        var template = ChatEncoder.FromFolderOrFallback(folder, out _);
+        var templateOptions = ChatEncoder.OptionsFromFolder(folder);
+        var defaults = GenerationDefaults.FromFolder(folder);
         var model = HuggingFaceFolder.Load(folder);
-        var template = ChatEncoder.FromFolder(folder) ?? BuiltInTemplates.Get("chatml");
-        return new LocalChatClient(model, Tokenizer.Load(folder), template, ChatEncoder.OptionsFromFolder(folder),
-            GenerationDefaults.FromFolder(folder), Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')), ownsModel: true);
+        return new LocalChatClient(model, tokenizer, template, templateOptions, defaults, Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')), ownsModel: true);
     }
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)

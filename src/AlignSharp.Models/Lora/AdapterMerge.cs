@@ -18,9 +18,9 @@ public static class AdapterMerge
         File.Exists(Path.Combine(adapterFolder, "tokenizer.json")) ? adapterFolder : baseFolder;
 
     /// <summary>Loads <paramref name="baseFolder"/> and folds the adapter of <paramref name="adapterFolder"/> into its weights.</summary>
-    public static TransformerModel LoadMerged(string baseFolder, string adapterFolder)
+    public static TransformerModel LoadMerged(string baseFolder, string adapterFolder, bool checkFinite = true)
     {
-        var model = HuggingFaceFolder.Load(baseFolder);
+        var model = HuggingFaceFolder.Load(baseFolder, checkFinite);
         try
         {
             using var adapters = PeftFormat.Load(adapterFolder, model);

@@ -31,11 +31,14 @@ public sealed record BpeTrainerOptions(int VocabSize, IReadOnlyList<string>? Spe
 /// </summary>
 public static class BpeTrainer
 {
+    /// <summary>The smallest vocabulary a byte-level BPE can have: one token per byte value (256) plus the special tokens; merges are added above it.</summary>
+    public static int MinimumVocabSize(int specialTokens) => 256 + specialTokens;
+
     public static Tokenizer Train(IEnumerable<string> texts, BpeTrainerOptions options, Action<int, int>? progress = null)
     {
         var specials = options.SpecialTokens ?? [];
-        if (options.VocabSize < 256 + specials.Count)
-            throw new ArgumentException($"vocabulary size {options.VocabSize} is below the {256 + specials.Count} tokens every byte-level BPE needs (256 bytes + {specials.Count} special tokens)");
+        if (options.VocabSize < MinimumVocabSize(specials.Count))
+            throw new ArgumentException($"vocabulary size {options.VocabSize} is below the {MinimumVocabSize(specials.Count)} tokens every byte-level BPE needs (256 bytes + {specials.Count} special tokens)");
         if (options.BosToken is not null && !specials.Contains(options.BosToken))
             throw new ArgumentException($"BOS token '{options.BosToken}' must be one of the special tokens");
 

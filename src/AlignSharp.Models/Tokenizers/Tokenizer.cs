@@ -57,7 +57,8 @@ public sealed class Tokenizer
     {
         string file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
         if (!File.Exists(file))
-            throw new TokenizerException(Directory.Exists(path) ? $"{path}: the folder holds no tokenizer.json" : $"{path}: file not found");
+            throw new TokenizerException(Directory.Exists(path) ? $"{path}: the folder holds no tokenizer.json"
+                : $"{path}: no such file or folder (give a tokenizer.json or a folder that holds one)");
         return FromJson(File.ReadAllText(file), file);
     }
 

@@ -63,6 +63,11 @@ public sealed record ModelConfig
         Require(HeadDim > 0 && (LearnedPositions || HeadDim % 2 == 0), $"head_dim must be positive and even for rotary embeddings (got {HeadDim})");
         Require(IntermediateSize > 0, $"intermediate_size must be positive (got {IntermediateSize})");
         Require(MaxPositions > 0, $"max_position_embeddings must be positive (got {MaxPositions})");
+        // Every weight is one tensor of at most 2^31 − 1 elements.
+        Require((long)VocabSize * HiddenSize <= int.MaxValue, $"vocab_size × hidden_size must be below 2^31 (got {VocabSize} × {HiddenSize})");
+        Require((long)IntermediateSize * HiddenSize <= int.MaxValue, $"intermediate_size × hidden_size must be below 2^31 (got {IntermediateSize} × {HiddenSize})");
+        Require((long)NumHeads * HeadDim * HiddenSize <= int.MaxValue, $"num_attention_heads × head_dim × hidden_size must be below 2^31 (got {NumHeads} × {HeadDim} × {HiddenSize})");
+        Require(!LearnedPositions || (long)MaxPositions * HiddenSize <= int.MaxValue, $"n_positions × n_embd must be below 2^31 (got {MaxPositions} × {HiddenSize})");
         return this;
     }
 
@@ -98,7 +103,7 @@ public sealed record ModelConfig
                 NumHeads = heads, NumKvHeads = heads, HeadDim = hidden / heads,
                 NormEps = Float("layer_norm_epsilon") ?? 1e-5f,
                 MaxPositions = Int("n_positions") ?? Int("n_ctx") ?? 1024,
-                TieWordEmbeddings = Bool(c, "tie_word_embeddings") ?? true,
+                TieWordEmbeddings = Bool(c, "tie_word_embeddings", origin) ?? true,
             };
             string activation = Str(c, "activation_function", origin) ?? "gelu_new";
             if (activation is not ("gelu_new" or "gelu_pytorch_tanh"))
@@ -109,7 +114,7 @@ public sealed record ModelConfig
             int hidden = Int("hidden_size") ?? throw Missing(origin, "hidden_size");
             int heads = Int("num_attention_heads") ?? throw Missing(origin, "num_attention_heads");
             var ropeParams = c["rope_parameters"] as JsonObject;
-            float theta = Float("rope_theta") ?? (ropeParams?["rope_theta"] is JsonValue rt ? rt.GetValue<float>() : 10000f);
+            float theta = Float("rope_theta") ?? (ropeParams is not null ? FloatOrNull(ropeParams, "rope_theta", origin + ": rope_parameters") : null) ?? 10000f;
             config = new ModelConfig
             {
                 Architecture = arch,
@@ -122,16 +127,16 @@ public sealed record ModelConfig
                 HeadDim = Int("head_dim") ?? hidden / heads,
                 NormEps = Float("rms_norm_eps") ?? 1e-6f,
                 RopeTheta = theta,
-                RopeScaling = ParseRopeScaling(c["rope_scaling"] ?? (ropeParams is not null && ropeParams.ContainsKey("rope_type") && ropeParams["rope_type"]?.GetValue<string>() != "default" ? ropeParams : null), origin),
+                RopeScaling = ParseRopeScaling(c["rope_scaling"] ?? (ropeParams is not null && Str(ropeParams, "rope_type", origin + ": rope_parameters") is { } ropeType && ropeType != "default" ? ropeParams : null), origin),
                 MaxPositions = Int("max_position_embeddings") ?? 2048,
-                TieWordEmbeddings = Bool(c, "tie_word_embeddings") ?? false,
-                AttentionBias = Bool(c, "attention_bias") ?? false,
-                MlpBias = Bool(c, "mlp_bias") ?? false,
+                TieWordEmbeddings = Bool(c, "tie_word_embeddings", origin) ?? false,
+                AttentionBias = Bool(c, "attention_bias", origin) ?? false,
+                MlpBias = Bool(c, "mlp_bias", origin) ?? false,
             };
-            if (arch == Architecture.Qwen2 && Bool(c, "use_sliding_window") == true)
+            if (arch == Architecture.Qwen2 && Bool(c, "use_sliding_window", origin) == true)
                 throw new ModelFormatException($"{origin}: use_sliding_window: true is not supported");
         }
-        bool classifier = c["architectures"] is JsonArray archs && archs.Any(a => a?.GetValue<string>()?.EndsWith("ForSequenceClassification") == true);
+        bool classifier = c["architectures"] is JsonArray archs && archs.Any(a => a is JsonValue v && v.TryGetValue(out string? name) && name.EndsWith("ForSequenceClassification"));
         return config with
         {
             HasLmHead = !classifier,
@@ -139,9 +144,8 @@ public sealed record ModelConfig
             EosTokenIds = c["eos_token_id"] switch
             {
                 null => [],
-                JsonArray list => list.Select(x => x!.GetValue<int>()).ToArray(),
-                JsonValue v => [v.GetValue<int>()],
-                _ => throw new ModelFormatException($"{origin}: eos_token_id: expected an integer or a list of integers"),
+                JsonArray list => list.Select(x => TokenId(x, origin)).ToArray(),
+                var v => [TokenId(v, origin)],
             },
             PadTokenId = Int("pad_token_id"),
             TorchDtype = Str(c, "torch_dtype", origin) ?? Str(c, "dtype", origin) ?? "float32",
@@ -152,12 +156,13 @@ public sealed record ModelConfig
     {
         if (node is null) return null;
         if (node is not JsonObject o) throw new ModelFormatException($"{origin}: rope_scaling: expected an object");
-        string type = (o["rope_type"] ?? o["type"])?.GetValue<string>() ?? throw new ModelFormatException($"{origin}: rope_scaling.rope_type: missing");
-        float factor = o["factor"]?.GetValue<float>() ?? throw new ModelFormatException($"{origin}: rope_scaling.factor: missing");
+        string where = origin + ": rope_scaling";
+        string type = Str(o, o.ContainsKey("rope_type") ? "rope_type" : "type", where) ?? throw new ModelFormatException($"{origin}: rope_scaling.rope_type: missing");
+        float factor = FloatOrNull(o, "factor", where) ?? throw new ModelFormatException($"{origin}: rope_scaling.factor: missing");
         return type switch
         {
-            "llama3" => new RopeScaling(type, factor, o["low_freq_factor"]?.GetValue<float>() ?? 1f, o["high_freq_factor"]?.GetValue<float>() ?? 4f,
-                o["original_max_position_embeddings"]?.GetValue<int>() ?? 8192),
+            "llama3" => new RopeScaling(type, factor, FloatOrNull(o, "low_freq_factor", where) ?? 1f, FloatOrNull(o, "high_freq_factor", where) ?? 4f,
+                IntOrNull(o, "original_max_position_embeddings", where) ?? 8192),
             "linear" => new RopeScaling(type, factor),
             _ => throw new ModelFormatException($"{origin}: rope_scaling.rope_type: '{type}' is not supported (supported: llama3, linear)"),
         };
@@ -228,6 +233,13 @@ public sealed record ModelConfig
 
     private static ModelFormatException Missing(string origin, string key) => new($"{origin}: {key}: missing");
 
+    private static int TokenId(JsonNode? node, string origin) => node switch
+    {
+        JsonValue v when v.TryGetValue(out int id) => id,
+        JsonValue v when v.TryGetValue(out double d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue => (int)d,
+        _ => throw new ModelFormatException($"{origin}: eos_token_id: expected an integer or a list of integers, found {node?.ToJsonString() ?? "null"}"),
+    };
+
     private static string? Str(JsonObject c, string key, string origin) => c[key] switch
     {
         null => null,
@@ -239,8 +251,8 @@ public sealed record ModelConfig
     {
         null => null,
         JsonValue v when v.TryGetValue(out int i) => i,
-        JsonValue v when v.TryGetValue(out double d) && d == Math.Floor(d) => (int)d,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected an integer, found {other.ToJsonString()}"),
+        JsonValue v when v.TryGetValue(out double d) && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue => (int)d,
+        var other => throw new ModelFormatException($"{origin}: {key}: expected an integer (32-bit), found {other.ToJsonString()}"),
     };
 
     private static float? FloatOrNull(JsonObject c, string key, string origin) => c[key] switch
@@ -250,7 +262,12 @@ public sealed record ModelConfig
         var other => throw new ModelFormatException($"{origin}: {key}: expected a number, found {other.ToJsonString()}"),
     };
 
-    private static bool? Bool(JsonObject c, string key) => c[key] is JsonValue v && v.TryGetValue(out bool b) ? b : null;
+    private static bool? Bool(JsonObject c, string key, string origin) => c[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out bool b) => b,
+        var other => throw new ModelFormatException($"{origin}: {key}: expected true or false, found {other.ToJsonString()}"),
+    };
 }
 
 /// <summary>A model folder or file that cannot be used as it is; the message names the file, key or tensor and the fix.</summary>

@@ -81,9 +81,10 @@ public sealed class ValueHeadModel : IDisposable
     }
 
     /// <summary>Loads a *ForSequenceClassification folder (num_labels 1).</summary>
-    public static ValueHeadModel Load(string folder)
+    /// <param name="checkFinite">Refuse NaN/Inf weights, naming the tensor (see <see cref="HuggingFaceFolder.Load(string, bool)"/>).</param>
+    public static ValueHeadModel Load(string folder, bool checkFinite = true)
     {
-        var body = HuggingFaceFolder.Load(folder, out var extra);
+        var body = HuggingFaceFolder.Load(folder, out var extra, checkFinite);
         if (!extra.TryGetValue("score.weight", out var score))
         {
             body.Dispose();

@@ -40,13 +40,13 @@ public sealed class ExampleTokenizer
 
     /// <summary>
     /// The tokenizer, chat template, bos/eos and pad tokens of a model or tokenizer folder (tokenizer.json +
-    /// tokenizer_config.json). <paramref name="template"/> replaces the folder's chat template (e.g. a built-in one when
-    /// the folder has none).
+    /// tokenizer_config.json). <paramref name="template"/> replaces the folder's chat template; without it, the folder's own,
+    /// else the built-in fallback every command uses (<see cref="ChatEncoder.FromFolderOrFallback"/>: ChatML).
     /// </summary>
     public static ExampleTokenizer FromFolder(string folder, ChatTemplate? template = null)
     {
         var config = TokenizerConfig.Load(folder);
-        return new ExampleTokenizer(Tokenizer.Load(folder), template ?? ChatEncoder.FromFolder(folder), ChatEncoder.OptionsFromFolder(folder), config.PadToken);
+        return new ExampleTokenizer(Tokenizer.Load(folder), template ?? ChatEncoder.FromFolderOrFallback(folder, out _), ChatEncoder.OptionsFromFolder(folder), config.PadToken);
     }
 
     /// <summary>The tokenizer.</summary>

@@ -42,6 +42,46 @@ public class BuiltInTemplateTests
         Assert.Equal("<s>[INST] Hi [/INST]Hello</s>[INST] Again [/INST]", BuiltInTemplates.Get("mistral").Render(Chat, options).Text);
     }
 
+    [Theory]
+    [InlineData("chatml", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n")]
+    [InlineData("llama3", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello<|eot_id|>")]
+    [InlineData("mistral", "<s>[INST] Hi [/INST]Hello</s>")]
+    [InlineData("zephyr", "<|user|>\nHi</s>\n<|assistant|>\nHello</s>\n")]
+    public void Every_built_in_template_renders_without_options(string name, string expected)
+    {
+        // No tokenizer folder: the template's own family bos/eos tokens are used.
+        var twoTurns = JsonDocument.Parse("""[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]""").RootElement;
+        var result = BuiltInTemplates.Get(name).Render(twoTurns);
+        Assert.Equal(expected, result.Text);
+        Assert.Single(result.AssistantSpans);
+    }
+
+    [Fact]
+    public void Options_bos_and_eos_win_over_the_built_in_defaults()
+    {
+        var options = new ChatTemplateOptions { BosToken = "<B>", EosToken = "<E>" };
+        Assert.Equal("<B>[INST] Hi [/INST]Hello<E>[INST] Again [/INST]", BuiltInTemplates.Get("mistral").Render(Chat, options).Text);
+        Assert.Null(ChatTemplate.Parse(BuiltInTemplates.GetSource("mistral")).DefaultBosToken); // a parsed template has no defaults
+    }
+
+    [Fact]
+    public void A_folder_without_chat_template_falls_back_to_chatml()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "alignsharp-fallback-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var template = ChatEncoder.FromFolderOrFallback(dir, out bool fallback);
+            Assert.True(fallback);
+            Assert.Equal(BuiltInTemplates.GetSource(ChatEncoder.FallbackTemplateName), template.Source);
+            Assert.Contains("has no chat_template; using the built-in chatml template", ChatEncoder.FallbackNote(dir));
+            File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"chat_template": "{{ messages[0]['content'] }}"}""");
+            Assert.Equal("{{ messages[0]['content'] }}", ChatEncoder.FromFolderOrFallback(dir, out fallback).Source);
+            Assert.False(fallback);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Fact]
     public void Unknown_name_lists_the_known_ones()
     {
