@@ -190,7 +190,7 @@ public sealed class AdapterCommandTests(AdapterCommandTests.TinyBase shared) : I
         // As the README writes it (beta 0.2, use_peft, resume) on a fresh output_dir: starts at step 0 with a note.
         var (code, output, err) = Run(Dpo(dpoLora, "beta=0.2", "use_peft=true", "resume=true"));
         Assert.True(code == 0, err + output);
-        Assert.Contains($"resume: no checkpoint in {dpoLora} yet; starting from step 0", output);
+        Assert.Contains($"resume: no checkpoint in {dpoLora} yet; starting at step 0", output);
         Assert.Contains("done: 4 steps", output);
         Assert.True(File.Exists(Path.Combine(dpoLora, "adapter_config.json")));
 
@@ -202,8 +202,10 @@ public sealed class AdapterCommandTests(AdapterCommandTests.TinyBase shared) : I
 
         // Resuming a full-weights run with use_peft (the README's old order: train dpo, then this) names the fix.
         Assert.Equal(0, Run(Dpo(dpo)).Code);
-        AssertOneLineError(1, Run(Dpo(dpo, "use_peft=true", "resume=true")), "checkpoint-4", "full model weights", "use_peft", "new output_dir");
+        // The settings check names the changed key first; overriding it reaches the checkpoint-kind check.
+        AssertOneLineError(1, Run(Dpo(dpo, "use_peft=true", "resume=true")), "use_peft");
+        AssertOneLineError(1, Run(Dpo(dpo, "use_peft=true", "resume=true", "resume_override=[use_peft]")), "checkpoint-4", "full model weights", "use_peft", "new output_dir");
         // And the other way round: an adapter run resumed without use_peft.
-        AssertOneLineError(1, Run(Dpo(dpoLora, "resume=true", "max_steps=8")), "checkpoint-6", "LoRA adapter", "use_peft: true");
+        AssertOneLineError(1, Run(Dpo(dpoLora, "beta=0.2", "resume=true", "max_steps=8", "resume_override=[use_peft]")), "checkpoint-6", "LoRA adapter", "use_peft: true");
     }
 }
