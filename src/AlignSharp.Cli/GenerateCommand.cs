@@ -10,11 +10,26 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp generate`: sample a continuation from a model folder, streaming the text.</summary>
 internal static class GenerateCommand
 {
+    internal static readonly CommandSpec Spec = new("generate", "--model DIR (--prompt TEXT | --prompt-ids \"1 2 3\") [options]",
+        "continue a prompt (KV-cached), streaming the text; sampling defaults come from the folder's generation_config.json (greedy unless do_sample)",
+        new("model", "DIR", "Hugging Face model folder; required"),
+        new("prompt", "TEXT", "the prompt text (needs the folder's tokenizer.json)"),
+        new("prompt-ids", "\"1 2 3\"", "the prompt as token ids"),
+        OptionSpec.Flag("chat", "wrap --prompt in a user turn with the folder's chat template (chatml when it has none)"),
+        new("max-new-tokens", "N", "most tokens to generate", "generation_config.json, else 128"),
+        new("temperature", "T", "sampling temperature; 0 = greedy", "generation_config.json"),
+        new("top-p", "P", "nucleus sampling: keep the smallest set of tokens with this much probability; 1 = off", "generation_config.json"),
+        new("top-k", "K", "keep the K most likely tokens; 0 = off", "generation_config.json"),
+        new("min-p", "P", "drop tokens below this fraction of the top token's probability; 0 = off", "generation_config.json"),
+        new("repetition-penalty", "R", "divide the logits of tokens already seen by R (CTRL's penalty); 1 = off", "generation_config.json"),
+        new("seed", "S", "sampling seed", "0"),
+        new("stop", "TEXT", "stop when the text ends with this (repeat for several)"),
+        OptionSpec.Flag("print-ids", "end with a line of the generated token ids (always printed when the folder has no tokenizer)"));
+
     public static int Run(string[] args, TextWriter stdout)
     {
         const string cmd = "generate";
-        var o = new Options(args, cmd, ["model", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-p", "top-k", "min-p", "repetition-penalty", "seed", "stop"],
-            ["chat", "print-ids"]);
+        var o = new Options(args, Spec);
         string dir = o.Required("model", cmd);
         string? prompt = o.Value("prompt"), promptIds = o.Value("prompt-ids");
         if ((prompt is null) == (promptIds is null)) throw new UsageException($"{cmd}: give exactly one of --prompt TEXT and --prompt-ids \"1 2 3\"");

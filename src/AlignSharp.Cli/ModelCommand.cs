@@ -7,12 +7,26 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp model init|info`.</summary>
 internal static class ModelCommand
 {
+    internal static readonly CommandSpec InitSpec = new("model init", "(--arch ARCH --preset NAME | --config FILE) --out DIR [options]",
+        "write a randomly initialised Hugging Face model folder (config.json, model.safetensors, generation_config.json)",
+        new("arch", "ARCH", "architecture; required with --preset, else checked against the config's model_type", null, ["llama", "qwen2", "gpt2"]),
+        new("preset", "NAME", $"a built-in size ({string.Join(", ", ModelPresets.Names)})"),
+        new("config", "FILE", "a Hugging Face config.json to initialise instead of a preset"),
+        new("out", "DIR", "output folder; required"),
+        new("seed", "S", "random seed of the initial weights", "0"),
+        new("tokenizer", "DIR", "copy this tokenizer in and take vocab_size and the bos/eos/pad ids from it"),
+        new("dtype", "TYPE", "dtype of the saved weights (computation is float32)", "f32", ["f32", "bf16", "f16"]));
+
+    internal static readonly CommandSpec InfoSpec = new("model info", "DIR [--weights]",
+        "architecture, parameter count, dtype, context length of a model folder",
+        OptionSpec.Flag("weights", "also list every tensor with its shape and dtype"));
+
     public static int Run(string[] args, TextWriter stdout)
     {
         if (args.Length == 0) throw new UsageException("model: name a subcommand (init, info)");
         switch (args[0])
         {
-            case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], []), stdout);
+            case "init": return Init(new Options(args[1..], InitSpec), stdout);
             case "info": return Info(args[1..], stdout);
             default: throw new UsageException($"model: unknown subcommand '{args[0]}' (known: init, info)");
         }
@@ -83,7 +97,7 @@ internal static class ModelCommand
         const string cmd = "model info";
         if (args.Length == 0 || args[0].StartsWith("--")) throw new UsageException($"{cmd}: give the model folder: alignsharp model info DIR [--weights]");
         string dir = args[0];
-        var o = new Options(args[1..], cmd, [], ["weights"]);
+        var o = new Options(args[1..], InfoSpec);
         string configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath)) throw new UsageException($"{cmd}: {dir} has no config.json");
         var config = ModelConfig.FromJson(File.ReadAllText(configPath), configPath).Validate(configPath);
