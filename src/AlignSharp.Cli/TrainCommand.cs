@@ -91,6 +91,7 @@ internal static class TrainCommand
         var simpo = For("simpo", new SimPoOptions());
         var rm = For("rm", new RewardModelOptions());
         ConfigBinder.RejectUnknown(values, known);
+        RequireContextLength(arguments);
         if (arguments.Threads > 0) WorkerPool.SetDefaultThreads(arguments.Threads);
 
         // Model, tokenizer and template.
@@ -162,6 +163,19 @@ internal static class TrainCommand
             stdout.WriteLine($"done: {result.Steps} steps, final loss {result.FinalLoss:G4}; model in {result.OutputDir}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// max_length must fit the model's max_position_embeddings (past it there is no position embedding, or rotary
+    /// angles the model never trained on); read from config.json before the tokenizer, model or data load.
+    /// </summary>
+    private static void RequireContextLength(TrainingArguments arguments)
+    {
+        string path = Path.Combine(arguments.Model, "config.json");
+        if (!File.Exists(path)) return; // loading the model reports the missing folder or file
+        var config = ModelConfig.FromJson(File.ReadAllText(path), path);
+        if (arguments.MaxLength > config.MaxPositions)
+            throw new TrainingException($"max_length {arguments.MaxLength} is above the model's max_position_embeddings {config.MaxPositions} ({path}); set max_length to at most {config.MaxPositions}");
     }
 
     private static Trainer PreferenceTrainer(string method, TrainingArguments a, TrainableModel m, List<PreferenceExample> pairs, int pad,

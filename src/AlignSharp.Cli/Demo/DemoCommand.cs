@@ -49,8 +49,8 @@ internal static class DemoCommand
         // Every key is checked before the first stage, so a bad value costs nothing already done.
         options.Validate();
         if (options.Model.Length > 0 && !Directory.Exists(options.Model)) throw new UsageException($"{command}: model: {options.Model}: folder not found");
-        if (!File.Exists(options.Constitution)) throw new UsageException($"{command}: constitution: {options.Constitution}: file not found (run from the repository, or --set constitution=PATH)");
         options.ValidateModel();
+        if (!File.Exists(options.Constitution)) throw new UsageException($"{command}: constitution: {options.Constitution}: file not found (run from the repository, or --set constitution=PATH)");
 
         var clock = Stopwatch.StartNew();
         stdout.WriteLine($"AlignSharp demo '{options.Name}': automated alignment with no human labels → {options.RunDir}");
