@@ -52,6 +52,11 @@ internal static class CommandLine
                     return 2;
             }
         }
+        catch (HelpRequestedException e)
+        {
+            foreach (var line in e.Spec.Help()) stdout.WriteLine(line);
+            return 0;
+        }
         catch (UsageException e)
         {
             return Fail(stderr, e, 2);
@@ -89,6 +94,15 @@ internal static class CommandLine
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
+/// --help reached a command's <see cref="Options"/> (a command <see cref="HelpText"/> does not list yet): the top level
+/// prints the spec's help with rc 0 instead of calling --help an unknown option.
+/// </summary>
+internal sealed class HelpRequestedException(CommandSpec spec) : Exception($"{spec.Path} --help")
+{
+    public CommandSpec Spec { get; } = spec;
+}
+
+/// <summary>
 /// Parses `--name value` (or `--name=value`) options and bare `--flag`s as a <see cref="CommandSpec"/> declares them,
 /// rejecting unknown ones by name and values outside a declared closed set. An option may repeat (`--special A --special B`).
 /// </summary>
@@ -108,6 +122,7 @@ internal sealed class Options
     public Options(string[] args, CommandSpec spec)
     {
         _command = spec.Path;
+        if (spec.AsksForHelp(args)) throw new HelpRequestedException(spec);
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];

@@ -270,8 +270,11 @@ public class ErrorReportingTests : IDisposable
         Assert.StartsWith("alignsharp: ", err);
     }
 
+    private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string here = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
+
+    /// <summary>The demo with the repository's constitution (so only the setting under test is wrong) writing under the test folder.</summary>
     private string[] Demo(params string[] settings) =>
-        ["demo", "--set", $"runs_dir={_dir}", .. settings.SelectMany(s => new[] { "--set", s })];
+        ["demo", "--set", $"runs_dir={_dir}", "--set", $"constitution={Path.Combine(Repo(), "recipes", "constitution.yaml")}", .. settings.SelectMany(s => new[] { "--set", s })];
 
     [Fact]
     public void A_bad_constitution_file_is_one_line_naming_the_file_and_line()

@@ -125,4 +125,17 @@ public class HelpTests
         Assert.Equal(1, code);
         Assert.Contains("optim: 'adam' is not one of adamw | sgd", err);
     }
+
+    [Fact]
+    public void Options_declared_without_a_registered_spec_still_answer_help()
+    {
+        // A subcommand added with the plain Options(args, command, values, flags) form prints its options rather than
+        // calling --help unknown; HelpText.Commands is where its descriptions belong.
+        var stdout = new StringWriter();
+        var e = Assert.Throws<HelpRequestedException>(() => new Options(["--out", "x", "-h"], "model merge", ["out", "adapter"], ["force"]));
+        foreach (var line in e.Spec.Help()) stdout.WriteLine(line);
+        Assert.Contains("usage: alignsharp model merge", stdout.ToString());
+        Assert.Contains("--adapter VALUE", stdout.ToString());
+        Assert.Contains("--force", stdout.ToString());
+    }
 }
