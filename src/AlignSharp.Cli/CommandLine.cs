@@ -57,34 +57,39 @@ internal static class CommandLine
             foreach (var line in e.Spec.Help()) stdout.WriteLine(line);
             return 0;
         }
-        catch (UsageException e)
+        catch (Exception e) when (!Debug || ExitCode(e) is not null)
         {
-            return Fail(stderr, e, 2);
+            return Report(e, stderr);
         }
-        catch (Exception e) when (e is AlignSharp.Models.Tokenizers.TokenizerException or AlignSharp.Models.ChatTemplates.TemplateException
-                                       or AlignSharp.Models.Checkpoints.SafetensorsException or AlignSharp.Models.Transformers.ModelFormatException
-                                       or AlignSharp.Training.TrainingException or AlignSharp.Feedback.FeedbackException or AlignSharp.Eval.EvalException
-                                       or IOException or UnauthorizedAccessException
-                                       or ArgumentException or FormatException or OverflowException or System.Text.Json.JsonException)
+    }
+
+    /// <summary>2 for a usage mistake, 1 for bad data or files (the library's own exceptions), null for anything else (a bug).</summary>
+    internal static int? ExitCode(Exception e) => e switch
+    {
+        UsageException => 2,
+        AlignSharp.Models.Tokenizers.TokenizerException or AlignSharp.Models.ChatTemplates.TemplateException
+            or AlignSharp.Models.Checkpoints.SafetensorsException or AlignSharp.Models.Transformers.ModelFormatException
+            or AlignSharp.Training.TrainingException or AlignSharp.Feedback.FeedbackException or AlignSharp.Eval.EvalException
+            or IOException or UnauthorizedAccessException
+            or ArgumentException or FormatException or OverflowException or System.Text.Json.JsonException => 1,
+        _ => null,
+    };
+
+    /// <summary>One line on stderr and the exit code; an unexpected exception is named as a bug (exit 1).</summary>
+    internal static int Report(Exception e, TextWriter stderr)
+    {
+        if (ExitCode(e) is { } code)
         {
-            return Fail(stderr, e, 1);
+            stderr.WriteLine($"alignsharp: {OneLine(e.Message)}");
+            if (Debug) stderr.WriteLine(e);
+            return code;
         }
-        catch (Exception e) when (!Debug)
-        {
-            stderr.WriteLine($"alignsharp: unexpected {e.GetType().Name}: {OneLine(e.Message)} (this is a bug; ALIGNSHARP_DEBUG=1 shows the stack trace)");
-            return 1;
-        }
+        stderr.WriteLine($"alignsharp: unexpected {e.GetType().Name}: {OneLine(e.Message)} (this is a bug; ALIGNSHARP_DEBUG=1 shows the stack trace)");
+        return 1;
     }
 
     /// <summary>ALIGNSHARP_DEBUG=1: print stack traces (and let unexpected exceptions through).</summary>
     private static bool Debug => Environment.GetEnvironmentVariable("ALIGNSHARP_DEBUG") is "1" or "true";
-
-    private static int Fail(TextWriter stderr, Exception e, int code)
-    {
-        stderr.WriteLine($"alignsharp: {OneLine(e.Message)}");
-        if (Debug) stderr.WriteLine(e);
-        return code;
-    }
 
     /// <summary>Messages are one line; a message that spans lines (a library's, say) is joined so the report stays one line.</summary>
     private static string OneLine(string message) => string.Join(" ", message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));

@@ -357,4 +357,40 @@ public class ErrorReportingTests : IDisposable
         AssertOneLine(err);
         Assert.Contains("vocabulary size 10", err);
     }
+
+    public static TheoryData<Exception, int> LibraryExceptions() => new()
+    {
+        { new UsageException("x"), 2 },
+        { new AlignSharp.Models.Tokenizers.TokenizerException("x"), 1 },
+        { new AlignSharp.Models.Checkpoints.SafetensorsException("x"), 1 },
+        { new AlignSharp.Models.Transformers.ModelFormatException("x"), 1 },
+        { new AlignSharp.Training.TrainingException("x"), 1 },
+        { new AlignSharp.Feedback.FeedbackException("x"), 1 },
+        { new AlignSharp.Eval.EvalException("x"), 1 },
+        { new FileNotFoundException("x"), 1 },
+        { new UnauthorizedAccessException("x"), 1 },
+        { new ArgumentOutOfRangeException("x"), 1 },
+        { new FormatException("x"), 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(LibraryExceptions))]
+    public void Each_library_exception_type_is_one_line_with_its_exit_code(Exception e, int expected)
+    {
+        var stderr = new StringWriter();
+        Assert.Equal(expected, CommandLine.Report(e, stderr));
+        AssertOneLine(stderr.ToString());
+        Assert.DoesNotContain("this is a bug", stderr.ToString());
+    }
+
+    [Fact]
+    public void An_unexpected_exception_is_one_line_that_says_it_is_a_bug()
+    {
+        var stderr = new StringWriter();
+        Assert.Equal(1, CommandLine.Report(new InvalidOperationException("sequence\ncontains no elements"), stderr));
+        AssertOneLine(stderr.ToString());
+        Assert.Contains("unexpected InvalidOperationException: sequence contains no elements", stderr.ToString());
+        Assert.Contains("(this is a bug; ALIGNSHARP_DEBUG=1 shows the stack trace)", stderr.ToString());
+    }
 }
+
