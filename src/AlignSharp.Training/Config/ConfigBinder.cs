@@ -81,7 +81,9 @@ public static class ConfigBinder
             };
             if (target == typeof(IReadOnlyList<string>) || target == typeof(string[]))
                 return value.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.Trim('"', '\'')).ToArray();
-            if (target.IsEnum) return Enum.Parse(target, value.Replace("_", ""), ignoreCase: true);
+            // By name only: Enum.Parse would also take "5", a value outside the set.
+            if (target.IsEnum) return Enum.GetNames(target).FirstOrDefault(n => string.Equals(n, value.Replace("_", ""), StringComparison.OrdinalIgnoreCase)) is { } name
+                ? Enum.Parse(target, name) : throw new FormatException();
         }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
@@ -91,7 +93,7 @@ public static class ConfigBinder
     }
 
     private static string Describe(Type t) =>
-        t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
+        t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(" | ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
 
     /// <summary>Every key of <paramref name="options"/> with its value as a recipe would write it.</summary>
     public static IEnumerable<(string Key, string Value)> Values<T>(T options) where T : class =>
