@@ -7,16 +7,51 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp bench ...`: speed measurements. Each prints its headline figure as the last line.</summary>
 internal static class BenchCommand
 {
+    private static readonly OptionSpec Threads = new("threads", "T", "worker threads", "ALIGNSHARP_THREADS or all cores");
+
+    internal static readonly CommandSpec GemmSpec = new("bench gemm", "[--m M --n N --k K] [--compare openblas]",
+        "time single-precision matrix multiply (SGEMM) C = A·B in GFLOP/s",
+        new("m", "M", "rows of A and C", "1024"),
+        new("n", "N", "columns of B and C", "M"),
+        new("k", "K", "columns of A, rows of B", "M"),
+        Threads,
+        new("repeat", "R", "timed runs; 0 = as many as fill about two seconds", "0"),
+        new("compare", "NAME", "also time OpenBLAS through numpy in the same run and print the ratio (needs python3-numpy and libopenblas0-pthread)", null, ["openblas"]));
+
+    internal static readonly CommandSpec OpsSpec = new("bench ops", "[--threads T]",
+        "time a transformer-sized forward+backward of the core ops (medians in ms)",
+        Threads,
+        new("repeat", "R", "timed runs per op", "5"));
+
+    internal static readonly CommandSpec TrainSpec = new("bench train", "[--steps N] [--compare-torch SCRIPT]",
+        "AdamW training steps of the bench-small GPT-2; last line tokens/s",
+        Threads,
+        new("steps", "N", "timed optimizer steps (at least 3)", "8"),
+        new("compare-torch", "SCRIPT", "the PyTorch reference torch_gpt2.py, run in the same command; prints throughput and memory ratios"));
+
+    internal static readonly CommandSpec DecodeSpec = new("bench decode", "[--batch B] [--new-tokens N]",
+        "greedy decoding speed of the bench-decode Llama with the KV cache; last line tokens/s",
+        new("batch", "B", "sequences decoded together", "1"),
+        new("new-tokens", "N", "tokens generated per sequence", "256"),
+        Threads);
+
+    internal static readonly CommandSpec TokenizerSpec = new("bench tokenizer", "[--mb N | --input FILE] [--compare node]",
+        "train an 8k byte-level BPE and time encoding in MB/s",
+        new("mb", "N", "megabytes of generated mixed-script text to train and encode", "4"),
+        new("input", "FILE", "encode this text file instead of generated text"),
+        new("vocab-size", "N", "vocabulary of the trained BPE (at least 300)", "8192"),
+        new("compare", "NAME", "also time @huggingface/tokenizers and tiktoken under node in the same run", null, ["node"]));
+
     public static int Run(string[] args, TextWriter stdout)
     {
-        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops)");
+        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops, train, decode, tokenizer)");
         return args[0] switch
         {
-            "gemm" => Gemm(new Options(args[1..], "bench gemm", "m", "n", "k", "threads", "repeat", "compare"), stdout),
-            "ops" => OpsBench(new Options(args[1..], "bench ops", "threads", "repeat"), stdout),
-            "train" => TrainBench.Run(new Options(args[1..], "bench train", "threads", "steps", "compare-torch"), stdout),
-            "decode" => DecodeBench(new Options(args[1..], "bench decode", "batch", "new-tokens", "threads"), stdout),
-            "tokenizer" => TokenizerBench.Run(new Options(args[1..], "bench tokenizer", "mb", "input", "vocab-size", "compare"), stdout),
+            "gemm" => Gemm(new Options(args[1..], GemmSpec), stdout),
+            "ops" => OpsBench(new Options(args[1..], OpsSpec), stdout),
+            "train" => TrainBench.Run(new Options(args[1..], TrainSpec), stdout),
+            "decode" => DecodeBench(new Options(args[1..], DecodeSpec), stdout),
+            "tokenizer" => TokenizerBench.Run(new Options(args[1..], TokenizerSpec), stdout),
             _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer)"),
         };
     }

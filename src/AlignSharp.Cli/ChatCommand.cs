@@ -8,11 +8,27 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp chat render|encode`: apply a chat template as transformers' apply_chat_template does.</summary>
 internal static class ChatCommand
 {
+    private static OptionSpec[] Shared(string tokenizer) =>
+    [
+        new("tokenizer", "DIR", tokenizer),
+        new("template", "FILE|NAME", $"chat template: a Jinja file or a built-in name ({string.Join(", ", BuiltInTemplates.Names)}); wins over the folder's own"),
+        new("messages", "FILE.json", "a JSON array of messages, or {\"messages\": [...], \"tools\": [...]}; required"),
+        OptionSpec.Flag("add-generation-prompt", "end with the header of an assistant turn, as for generation"),
+    ];
+
+    internal static readonly CommandSpec RenderSpec = new("chat render", "(--tokenizer DIR | --template FILE|NAME) --messages FILE.json [--add-generation-prompt]",
+        "print the conversation rendered by the chat template, exactly",
+        Shared("tokenizer folder whose tokenizer_config.json gives the chat template and its special tokens"));
+
+    internal static readonly CommandSpec EncodeSpec = new("chat encode", "--tokenizer DIR [--template FILE|NAME] --messages FILE.json [--add-generation-prompt]",
+        "print the token ids, then the assistant-token mask (1 = assistant)",
+        Shared("tokenizer folder (tokenizer.json, and the chat template unless --template); required"));
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         if (args.Length == 0) throw new UsageException("chat: name a subcommand (render, encode)");
         if (args[0] is not ("render" or "encode")) throw new UsageException($"chat: unknown subcommand '{args[0]}' (known: render, encode)");
-        var o = new Options(args[1..], $"chat {args[0]}", ["tokenizer", "template", "messages"], ["add-generation-prompt"]);
+        var o = new Options(args[1..], args[0] == "render" ? RenderSpec : EncodeSpec);
         string cmd = $"chat {args[0]}";
         var (template, options) = Template(o, cmd, stderr);
         string messagesPath = o.Required("messages", cmd);

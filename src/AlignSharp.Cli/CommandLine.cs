@@ -1,79 +1,32 @@
 namespace AlignSharp.Cli;
 
-/// <summary>Dispatches `alignsharp COMMAND ...` to the command that handles it.</summary>
+/// <summary>
+/// Dispatches `alignsharp COMMAND ...` to the command that handles it, answers --help/-h for every command (from its
+/// <see cref="CommandSpec"/>, before the command runs) and turns every error into one line: usage mistakes exit 2,
+/// bad data or files exit 1, and anything else is reported as a bug (ALIGNSHARP_DEBUG=1 shows the stack trace).
+/// </summary>
 internal static class CommandLine
 {
-    private const string Usage = """
-        alignsharp — automated alignment of language models in pure .NET
-
-        usage: alignsharp <command> [options]
-
-        commands:
-          demo [--quick] [--resume] [--set key=value ...]
-                                 the main job: train a tiny assistant on a generated world, then align it
-                                 with automated signals (constitution + verifiers, DPO) and report before/after
-          run RECIPE [--quick] [--resume] [--set key=value ...]
-                                 run a demo-style recipe (recipes/demo.yaml; set model: to a HF folder)
-          bench gemm [--m M --n N --k K] [--threads T] [--repeat R] [--compare openblas]
-                                 time single-precision matrix multiply (SGEMM); with
-                                 --compare, also time OpenBLAS through numpy in the same run
-                                 (needs python3-numpy and libopenblas0-pthread) and print the ratio
-          bench ops [--threads T] time a transformer-sized forward+backward of the core ops
-          bench tokenizer [--mb N] [--input FILE] [--compare node]
-                                 train an 8k byte-level BPE and time encoding (MB/s); with
-                                 --compare, time @huggingface/tokenizers and tiktoken under node
-          tokenizer train --input FILE --vocab-size N --out DIR [--special TOKEN ...]
-                          [--style llama3|qwen2|gpt2] [--bos TOKEN] [--eos TOKEN] [--min-frequency F]
-                          [--chat-template FILE|NAME]
-                                 train a byte-level BPE; writes tokenizer.json + tokenizer_config.json
-          tokenizer encode --tokenizer PATH (--text TEXT | --input FILE) [--no-special-tokens]
-                                 print token ids, one line per input line
-          tokenizer decode --tokenizer PATH --ids "1 2 3" [--skip-special-tokens]
-                                 print the decoded text exactly (no newline added)
-          tokenizer corpus --out FILE [--mb N] [--seed S]
-                                 write a synthetic mixed-script text corpus
-          chat render (--tokenizer DIR | --template FILE|NAME) --messages FILE.json [--add-generation-prompt]
-                                 print the conversation rendered by the chat template, exactly
-                                 (NAME: a built-in template, e.g. chatml, llama3, mistral, zephyr)
-          chat encode --tokenizer DIR [--template FILE|NAME] --messages FILE.json [--add-generation-prompt]
-                                 print the token ids, then the assistant-token mask (1 = assistant)
-          model init --arch llama|qwen2|gpt2 (--preset NAME | --config FILE) --out DIR [--seed S]
-                     [--tokenizer DIR] [--dtype f32|bf16|f16]
-                                 write a randomly initialised Hugging Face model folder
-                                 (presets: tiny, small, bench-decode, bench-small)
-          model info DIR [--weights]
-                                 architecture, parameter count, dtype, context length; for a PEFT
-                                 adapter folder: base model, r, alpha, targets, trainable parameters
-          model merge --adapter DIR [--model BASE] --out DIR [--dtype f32|bf16|f16]
-                                 fold a LoRA adapter into its base (W + s·B·A): a Hugging Face folder
-          generate --model DIR [--adapter DIR] (--prompt TEXT | --prompt-ids "1 2 3") [--chat] [--max-new-tokens N]
-                   [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--repetition-penalty R]
-                   [--seed S] [--stop TEXT ...] [--print-ids]
-                                 continue a prompt (KV-cached), streaming the text; defaults from
-                                 generation_config.json (greedy unless do_sample); --print-ids ends
-                                 with the generated ids (always printed when the model has no tokenizer)
-          train sft|rm|dpo|kto|orpo|simpo --config FILE.yaml [--set key=value ...] [--help]
-                                 train on a TRL-format JSONL dataset; --help lists every key with its
-                                 default; checkpoints, metrics.jsonl and TensorBoard logs go to output_dir
-          bench train [--steps N] [--threads T] [--compare-torch SCRIPT]
-                                 AdamW training steps of the bench-small GPT-2; last line tokens/s
-                                 (SCRIPT: the PyTorch reference torch_gpt2.py, run in the same command)
-          bench decode [--batch B] [--new-tokens N] [--threads T]
-                                 greedy decoding speed of the bench-decode Llama; last line tokens/s
-          --help                 show this text
-
-        Environment: ALIGNSHARP_THREADS sets the default worker thread count.
-        """;
-
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         try
         {
-            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+            if (args.Length == 0)
             {
-                stdout.WriteLine(Usage);
-                return args.Length == 0 ? 1 : 0;
+                stderr.WriteLine(HelpText.Overview());
+                return 2;
             }
+            if (args[0] is "--help" or "-h" or "help")
+            {
+                stdout.WriteLine(HelpText.Overview());
+                return 0;
+            }
+            if (args[0] is "--version" or "-V")
+            {
+                stdout.WriteLine($"alignsharp {HelpText.Version}");
+                return 0;
+            }
+            if (HelpText.Answer(args, stdout)) return 0;
             switch (args[0])
             {
                 case "bench":
@@ -99,58 +52,107 @@ internal static class CommandLine
                     return 2;
             }
         }
-        catch (UsageException e)
+        catch (HelpRequestedException e)
         {
-            stderr.WriteLine($"alignsharp: {e.Message}");
-            return 2;
+            foreach (var line in e.Spec.Help()) stdout.WriteLine(line);
+            return 0;
         }
-        catch (Exception e) when (e is AlignSharp.Models.Tokenizers.TokenizerException or AlignSharp.Models.ChatTemplates.TemplateException
-                                       or AlignSharp.Models.Checkpoints.SafetensorsException
-                                       or AlignSharp.Models.Transformers.ModelFormatException or AlignSharp.Training.TrainingException
-                                       or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (!Debug || ExitCode(e) is not null)
         {
-            stderr.WriteLine($"alignsharp: {e.Message}");
-            return 1;
+            return Report(e, stderr);
         }
     }
+
+    /// <summary>2 for a usage mistake, 1 for bad data or files (the library's own exceptions), null for anything else (a bug).</summary>
+    internal static int? ExitCode(Exception e) => e switch
+    {
+        UsageException => 2,
+        AlignSharp.Models.Tokenizers.TokenizerException or AlignSharp.Models.ChatTemplates.TemplateException
+            or AlignSharp.Models.Checkpoints.SafetensorsException or AlignSharp.Models.Transformers.ModelFormatException
+            or AlignSharp.Training.TrainingException or AlignSharp.Feedback.FeedbackException or AlignSharp.Eval.EvalException
+            or IOException or UnauthorizedAccessException
+            or ArgumentException or FormatException or OverflowException or System.Text.Json.JsonException => 1,
+        _ => null,
+    };
+
+    /// <summary>One line on stderr and the exit code; an unexpected exception is named as a bug (exit 1).</summary>
+    internal static int Report(Exception e, TextWriter stderr)
+    {
+        if (ExitCode(e) is { } code)
+        {
+            stderr.WriteLine($"alignsharp: {OneLine(e.Message)}");
+            if (Debug) stderr.WriteLine(e);
+            return code;
+        }
+        stderr.WriteLine($"alignsharp: unexpected {e.GetType().Name}: {OneLine(e.Message)} (this is a bug; ALIGNSHARP_DEBUG=1 shows the stack trace)");
+        return 1;
+    }
+
+    /// <summary>ALIGNSHARP_DEBUG=1: print stack traces (and let unexpected exceptions through).</summary>
+    private static bool Debug => Environment.GetEnvironmentVariable("ALIGNSHARP_DEBUG") is "1" or "true";
+
+    /// <summary>Messages are one line; a message that spans lines (a library's, say) is joined so the report stays one line.</summary>
+    private static string OneLine(string message) => string.Join(" ", message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 }
 
 /// <summary>A mistake in the command line; reported without a stack trace.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// Parses `--name value` (or `--name=value`) options and bare `--flag`s, rejecting unknown ones by name.
-/// An option may repeat (`--special A --special B`).
+/// --help reached a command's <see cref="Options"/> (a command <see cref="HelpText"/> does not list yet): the top level
+/// prints the spec's help with rc 0 instead of calling --help an unknown option.
+/// </summary>
+internal sealed class HelpRequestedException(CommandSpec spec) : Exception($"{spec.Path} --help")
+{
+    public CommandSpec Spec { get; } = spec;
+}
+
+/// <summary>
+/// Parses `--name value` (or `--name=value`) options and bare `--flag`s as a <see cref="CommandSpec"/> declares them,
+/// rejecting unknown ones by name and values outside a declared closed set. An option may repeat (`--special A --special B`).
 /// </summary>
 internal sealed class Options
 {
     private readonly Dictionary<string, List<string>> _values = new();
     private readonly HashSet<string> _flags = new();
+    private readonly string _command;
 
+    /// <summary>Options not (yet) declared with a <see cref="CommandSpec"/>: parsed alike, listed without descriptions.</summary>
     public Options(string[] args, string command, params string[] allowed) : this(args, command, allowed, []) { }
 
+    /// <inheritdoc cref="Options(string[], string, string[])"/>
     public Options(string[] args, string command, string[] allowed, string[] flags)
+        : this(args, new CommandSpec(command, "", "", [.. allowed.Select(a => new OptionSpec(a, "VALUE", "")), .. flags.Select(f => OptionSpec.Flag(f, ""))])) { }
+
+    public Options(string[] args, CommandSpec spec)
     {
+        _command = spec.Path;
+        if (spec.AsksForHelp(args)) throw new HelpRequestedException(spec);
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
-            if (!a.StartsWith("--")) throw new UsageException($"{command}: unexpected argument '{a}'");
+            if (!a.StartsWith("--")) throw new UsageException($"{_command}: unexpected argument '{a}' (run `alignsharp {_command} --help` for its usage)");
             string name = a[2..];
             string? value = null;
             int eq = name.IndexOf('=');
             if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
-            if (flags.Contains(name))
+            var option = spec.Find(name)
+                ?? throw new UsageException($"{_command}: unknown option --{name} (known: {string.Join(", ", spec.Options.Select(x => "--" + x.Name))})");
+            if (option.IsFlag)
             {
-                if (value is not null) throw new UsageException($"{command}: --{name} takes no value");
+                if (value is not null) throw new UsageException($"{_command}: --{name} takes no value");
                 _flags.Add(name);
                 continue;
             }
-            if (!allowed.Contains(name))
-                throw new UsageException($"{command}: unknown option --{name} (known: {string.Join(", ", allowed.Concat(flags).Select(x => "--" + x))})");
             if (value is null)
             {
-                if (i + 1 >= args.Length) throw new UsageException($"{command}: option --{name} needs a value");
+                if (i + 1 >= args.Length) throw new UsageException($"{_command}: option --{name} needs a value ({option.Value})");
                 value = args[++i];
+            }
+            if (option.Allowed is { Length: > 0 } allowed)
+            {
+                value = allowed.FirstOrDefault(x => string.Equals(x, value, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new UsageException($"{_command}: --{name} must be one of {string.Join(" | ", allowed)} (got '{value}')");
             }
             if (!_values.TryGetValue(name, out var list)) _values[name] = list = new List<string>();
             list.Add(value);
@@ -160,7 +162,7 @@ internal sealed class Options
     public int Int(string name, int fallback, int min = 1)
     {
         if (Value(name) is not { } s) return fallback;
-        if (!int.TryParse(s, out int v) || v < min) throw new UsageException($"--{name} must be an integer ≥ {min} (got '{s}')");
+        if (!int.TryParse(s, out int v) || v < min) throw new UsageException($"{_command}: --{name} must be an integer ≥ {min} (got '{s}')");
         return v;
     }
 

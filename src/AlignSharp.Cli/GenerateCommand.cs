@@ -11,11 +11,28 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp generate`: sample a continuation from a model folder, streaming the text.</summary>
 internal static class GenerateCommand
 {
+    internal static readonly CommandSpec Spec = new("generate", "(--model DIR | --adapter DIR) (--prompt TEXT | --prompt-ids \"1 2 3\") [options]",
+        "continue a prompt (KV-cached), streaming the text; sampling defaults come from the folder's generation_config.json (greedy unless do_sample)",
+        new("model", "DIR", "Hugging Face model folder; required unless --adapter names its base"),
+        new("adapter", "DIR", "PEFT LoRA adapter folder folded into the base's weights; the base is --model, else adapter_config.json's base_model_name_or_path"),
+        new("prompt", "TEXT", "the prompt text (needs the folder's tokenizer.json)"),
+        new("prompt-ids", "\"1 2 3\"", "the prompt as token ids"),
+        OptionSpec.Flag("chat", "wrap --prompt in a user turn with the folder's chat template (chatml when it has none, with a note on stderr)"),
+        new("max-new-tokens", "N", "most tokens to generate", "generation_config.json, else 128"),
+        new("temperature", "T", "sampling temperature ≥ 0; 0 = greedy", "generation_config.json"),
+        new("top-p", "P", "nucleus sampling in (0, 1]: keep the smallest set of tokens with this much probability; 1 = off", "generation_config.json"),
+        new("top-k", "K", "keep the K most likely tokens; 0 = off", "generation_config.json"),
+        new("min-p", "P", "in [0, 1]: drop tokens below this fraction of the top token's probability; 0 = off", "generation_config.json"),
+        new("repetition-penalty", "R", "> 0: divide the logits of tokens already seen by R (CTRL's penalty); 1 = off", "generation_config.json"),
+        new("seed", "S", "sampling seed", "0"),
+        new("stop", "TEXT", "stop when the text ends with this (repeat for several)"),
+        OptionSpec.Flag("print-ids", "end with a line of the generated token ids (always printed when the folder has no tokenizer)"),
+        OptionSpec.Flag("no-check", "skip the check that every weight is finite (NaN/Inf) when loading"));
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         const string cmd = "generate";
-        var o = new Options(args, cmd, ["model", "adapter", "prompt", "prompt-ids", "max-new-tokens", "temperature", "top-p", "top-k", "min-p", "repetition-penalty", "seed", "stop"],
-            ["chat", "print-ids", "no-check"]);
+        var o = new Options(args, Spec);
         // --adapter DIR: a PEFT LoRA adapter on the base (--model, else its adapter_config.json's base), folded into the weights.
         string? adapterDir = o.Value("adapter");
         string dir = adapterDir is null ? o.Required("model", cmd) : PeftAdapterConfig.Read(adapterDir).ResolveBaseModel(o.Value("model"), "give the base model folder with --model BASE");

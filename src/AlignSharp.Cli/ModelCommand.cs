@@ -8,14 +8,37 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp model init|info|merge`.</summary>
 internal static class ModelCommand
 {
+    internal static readonly CommandSpec InitSpec = new("model init", "(--arch ARCH --preset NAME | --config FILE) --out DIR [options]",
+        "write a randomly initialised Hugging Face model folder (config.json, model.safetensors, generation_config.json)",
+        new("arch", "ARCH", "architecture; required with --preset, else checked against the config's model_type", null, ["llama", "qwen2", "gpt2"]),
+        new("preset", "NAME", $"a built-in size ({string.Join(", ", ModelPresets.Names)})"),
+        new("config", "FILE", "a Hugging Face config.json to initialise instead of a preset"),
+        new("out", "DIR", "output folder; required"),
+        new("seed", "S", "random seed of the initial weights", "0"),
+        new("tokenizer", "DIR", "copy this tokenizer in and take vocab_size and the bos/eos/pad ids from it"),
+        new("dtype", "TYPE", "dtype of the saved weights (computation is float32)", "f32", ["f32", "bf16", "f16"]),
+        OptionSpec.Flag("force", "replace a model already in --out (refused otherwise)"));
+
+    internal static readonly CommandSpec InfoSpec = new("model info", "DIR [--weights] [--no-check]",
+        "architecture, parameter count, dtype, context length of a model folder; for a PEFT adapter folder: base model, r, alpha, targets, trainable parameters",
+        OptionSpec.Flag("weights", "also list every tensor with its shape and dtype"),
+        OptionSpec.Flag("no-check", "skip the check that every weight is finite (NaN/Inf)"));
+
+    internal static readonly CommandSpec MergeSpec = new("model merge", "--adapter DIR [--model BASE] --out DIR [--dtype TYPE]",
+        "fold a PEFT LoRA adapter into its base (W + s·B·A, as PEFT's merge_and_unload) and write a Hugging Face folder",
+        new("adapter", "DIR", "PEFT adapter folder (adapter_config.json + adapter_model.safetensors); required"),
+        new("model", "BASE", "base model folder", "adapter_config.json's base_model_name_or_path"),
+        new("out", "DIR", "output folder; must not exist or be empty; required"),
+        new("dtype", "TYPE", "dtype of the merged weights", "the base's", ["f32", "bf16", "f16"]));
+
     public static int Run(string[] args, TextWriter stdout)
     {
         if (args.Length == 0) throw new UsageException("model: name a subcommand (init, info, merge)");
         switch (args[0])
         {
-            case "init": return Init(new Options(args[1..], "model init", ["arch", "preset", "config", "out", "seed", "tokenizer", "dtype"], ["force"]), stdout);
+            case "init": return Init(new Options(args[1..], InitSpec), stdout);
             case "info": return Info(args[1..], stdout);
-            case "merge": return Merge(new Options(args[1..], "model merge", ["model", "adapter", "out", "dtype"], []), stdout);
+            case "merge": return Merge(new Options(args[1..], MergeSpec), stdout);
             default: throw new UsageException($"model: unknown subcommand '{args[0]}' (known: init, info, merge)");
         }
     }
@@ -91,7 +114,7 @@ internal static class ModelCommand
         const string cmd = "model info";
         if (args.Length == 0 || args[0].StartsWith("--")) throw new UsageException($"{cmd}: give the model folder: alignsharp model info DIR [--weights]");
         string dir = args[0];
-        var o = new Options(args[1..], cmd, [], ["weights", "no-check"]);
+        var o = new Options(args[1..], InfoSpec);
         if (PeftAdapterConfig.IsAdapterFolder(dir)) return AdapterInfo(dir, o.Flag("weights"), stdout);
         string configPath = Path.Combine(dir, "config.json");
         if (!File.Exists(configPath)) throw new UsageException($"{cmd}: {dir} has no config.json (nor {PeftAdapterConfig.FileName}: it is neither a model nor an adapter folder)");

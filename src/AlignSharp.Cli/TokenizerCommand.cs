@@ -7,18 +7,49 @@ namespace AlignSharp.Cli;
 /// <summary>`alignsharp tokenizer train|encode|decode|corpus`.</summary>
 internal static class TokenizerCommand
 {
+    internal static readonly CommandSpec TrainSpec = new("tokenizer train", "--input FILE --vocab-size N --out DIR [options]",
+        "train a byte-level BPE; writes tokenizer.json + tokenizer_config.json",
+        new("input", "FILE", "training text, one document per line; required"),
+        new("vocab-size", "N", "vocabulary size including the special tokens; required"),
+        new("out", "DIR", "output folder; required"),
+        new("special", "TOKEN", "a special token (repeat for several); --bos and --eos are added"),
+        new("style", "NAME", "pre-tokenizer and byte mapping of this model family", "llama3", ["llama3", "qwen2", "gpt2"]),
+        new("bos", "TOKEN", "beginning-of-sequence token, prepended when encoding with special tokens"),
+        new("eos", "TOKEN", "end-of-sequence token, written to tokenizer_config.json"),
+        new("min-frequency", "F", "merge only pairs seen at least this often", "2"),
+        new("chat-template", "FILE|NAME", $"chat template stored in tokenizer_config.json: a Jinja file or a built-in name ({string.Join(", ", AlignSharp.Models.ChatTemplates.BuiltInTemplates.Names)})"));
+
+    internal static readonly CommandSpec EncodeSpec = new("tokenizer encode", "--tokenizer PATH (--text TEXT | --input FILE) [--no-special-tokens]",
+        "print token ids, one line per input line",
+        new("tokenizer", "PATH", "tokenizer.json or its folder; required"),
+        new("text", "TEXT", "the text to encode"),
+        new("input", "FILE", "a file to encode line by line"),
+        OptionSpec.Flag("no-special-tokens", "do not add the BOS token (and other special tokens the tokenizer adds)"));
+
+    internal static readonly CommandSpec DecodeSpec = new("tokenizer decode", "--tokenizer PATH --ids \"1 2 3\" [--skip-special-tokens]",
+        "print the decoded text exactly (no newline added)",
+        new("tokenizer", "PATH", "tokenizer.json or its folder; required"),
+        new("ids", "\"1 2 3\"", "token ids separated by spaces or commas; required"),
+        OptionSpec.Flag("skip-special-tokens", "leave special tokens out of the text"));
+
+    internal static readonly CommandSpec CorpusSpec = new("tokenizer corpus", "--out FILE [--mb N] [--seed S]",
+        "write a synthetic mixed-script text corpus",
+        new("out", "FILE", "output file; required"),
+        new("mb", "N", "size in megabytes", "4"),
+        new("seed", "S", "random seed", "1"));
+
     public static int Run(string[] args, TextWriter stdout)
     {
         if (args.Length == 0) throw new UsageException("tokenizer: name a subcommand (train, encode, decode, corpus)");
         var rest = args[1..];
         switch (args[0])
         {
-            case "train": return Train(new Options(rest, "tokenizer train", ["input", "vocab-size", "out", "special", "style", "bos", "eos", "min-frequency", "chat-template"], []), stdout);
-            case "encode": return Encode(new Options(rest, "tokenizer encode", ["tokenizer", "text", "input"], ["no-special-tokens"]), stdout);
-            case "decode": return Decode(new Options(rest, "tokenizer decode", ["tokenizer", "ids"], ["skip-special-tokens"]), stdout);
+            case "train": return Train(new Options(rest, TrainSpec), stdout);
+            case "encode": return Encode(new Options(rest, EncodeSpec), stdout);
+            case "decode": return Decode(new Options(rest, DecodeSpec), stdout);
             case "corpus":
             {
-                var o = new Options(rest, "tokenizer corpus", "out", "mb", "seed");
+                var o = new Options(rest, CorpusSpec);
                 string path = o.Required("out", "tokenizer corpus");
                 if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } parent) Directory.CreateDirectory(parent);
                 File.WriteAllText(path, SyntheticText.Generate(o.Int("mb", 4) * 1_000_000, (ulong)o.Int("seed", 1, 0)));

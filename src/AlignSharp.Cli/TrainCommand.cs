@@ -15,9 +15,50 @@ namespace AlignSharp.Cli;
 internal static class TrainCommand
 {
     /// <summary>Options only DPO reads beside <see cref="DpoOptions"/>.</summary>
-    internal sealed record ReferenceOptions { public bool PrecomputeRefLogProbs { get; init; } }
+    internal sealed record ReferenceOptions
+    {
+        [System.ComponentModel.Description("compute the reference model's log-probabilities once before training and free the reference model")]
+        public bool PrecomputeRefLogProbs { get; init; }
+    }
 
-    private static readonly string[] Methods = ["sft", "rm", "dpo", "kto", "orpo", "simpo"];
+    internal static readonly string[] Methods = ["sft", "rm", "dpo", "kto", "orpo", "simpo"];
+
+    internal const string Summary = "train on a TRL-format JSONL dataset; checkpoints, metrics.jsonl and TensorBoard logs go to output_dir; " +
+        "`train METHOD --help` lists every recipe key with its default and meaning";
+
+    private static readonly Dictionary<string, string> MethodNames = new()
+    {
+        ["sft"] = "supervised fine-tuning (TRL's SFTTrainer)", ["rm"] = "a reward model on preference pairs (Bradley–Terry; TRL's RewardTrainer)",
+        ["dpo"] = "Direct Preference Optimization (Rafailov et al. 2023; TRL's DPOTrainer)", ["kto"] = "Kahneman–Tversky Optimization on unpaired labels (Ethayarajh et al. 2024)",
+        ["orpo"] = "Odds Ratio Preference Optimization, no reference model (Hong et al. 2024)", ["simpo"] = "Simple Preference Optimization, length-normalised, no reference model (Meng et al. 2024)",
+    };
+
+    /// <summary>One spec per method: the options, and every recipe key (shared, then the method's) under --help.</summary>
+    internal static readonly CommandSpec[] Specs = Methods.Select(method => new CommandSpec($"train {method}", "--config FILE.yaml [--set key=value ...]",
+        $"train {MethodNames[method]} on a TRL-format JSONL dataset; checkpoints, metrics.jsonl and TensorBoard logs go to output_dir",
+        new OptionSpec("config", "FILE.yaml", "the recipe: flat snake_case keys as listed below"),
+        new OptionSpec("set", "key=value", "override one recipe key (repeatable; wins over the file)"))
+    {
+        Details = () => Keys(method),
+    }).ToArray();
+
+    /// <summary>Recipe keys of <paramref name="method"/>: those all trainers share, then the method's own.</summary>
+    private static IEnumerable<string> Keys(string method)
+    {
+        yield return "recipe keys (YAML or --set), with their defaults:";
+        foreach (var line in ConfigBinder.Describe(Defaults(method))) yield return line;
+        var own = MethodOptions(method);
+        if (own.Length > 0)
+        {
+            yield return "";
+            yield return $"{method} keys:";
+            foreach (var opt in own)
+                foreach (var line in typeof(ConfigBinder).GetMethod(nameof(ConfigBinder.Describe))!.MakeGenericMethod(opt.GetType()).Invoke(null, [opt, null]) as IEnumerable<string> ?? [])
+                    yield return line;
+        }
+        yield return "";
+        yield return RunSettings.HelpLine;
+    }
 
     /// <summary>TRL's default learning rate per method: SFTConfig 2e-5, RewardConfig 1e-4, DPO/KTO/ORPO/CPO configs 1e-6.</summary>
     private static TrainingArguments Defaults(string method) => new()
@@ -41,17 +82,7 @@ internal static class TrainCommand
         if (args.Length == 0 || !Methods.Contains(args[0]))
             throw new UsageException($"train: name a method ({string.Join(", ", Methods)}): alignsharp train dpo --config recipe.yaml [--set key=value ...]");
         string method = args[0];
-        var o = new Options(args[1..], $"train {method}", ["config", "set"], ["help"]);
-        if (o.Flag("help"))
-        {
-            stdout.WriteLine($"alignsharp train {method} --config FILE.yaml [--set key=value ...]\n\nkeys (YAML or --set) with their defaults:");
-            foreach (var line in ConfigBinder.Describe(Defaults(method))) stdout.WriteLine(line);
-            foreach (var opt in MethodOptions(method))
-                foreach (var line in typeof(ConfigBinder).GetMethod(nameof(ConfigBinder.Describe))!.MakeGenericMethod(opt.GetType()).Invoke(null, [opt, null]) as IEnumerable<string> ?? [])
-                    stdout.WriteLine(line);
-            stdout.WriteLine(RunSettings.HelpLine);
-            return 0;
-        }
+        var o = new Options(args[1..], Specs[Array.IndexOf(Methods, method)]);
         var values = RecipeFile.Read(o.Value("config"), o.Values("set"));
         var known = ConfigBinder.Keys(typeof(TrainingArguments)).Concat(MethodOptions(method).SelectMany(x => ConfigBinder.Keys(x.GetType()))).ToList();
         var arguments = ConfigBinder.Bind(Defaults(method), values).Validate();
@@ -80,6 +111,7 @@ internal static class TrainCommand
             throw new TrainingException($"base_model: only used when model is a PEFT adapter folder ({arguments.Model} has no {PeftAdapterConfig.FileName}); drop base_model or point model at the adapter");
         var adapterConfig = adapterDir is null ? null : PeftAdapterConfig.Read(adapterDir);
         string baseDir = adapterConfig?.ResolveBaseModel(arguments.BaseModel, "give the base model folder with base_model: BASE_DIR (--set base_model=BASE_DIR)") ?? arguments.Model;
+        RequireContextLength(arguments, baseDir);
         var encoder = ExampleTokenizer.FromFolder(adapterDir is null ? baseDir : AdapterMerge.TokenizerFolder(baseDir, adapterDir), templateOverride);
         TrainableModel trainable;
         if (method == "rm")
@@ -169,6 +201,19 @@ internal static class TrainCommand
         "rm" => [rm],
         _ => [],
     };
+
+    /// <summary>
+    /// max_length must fit the model's max_position_embeddings (past it there is no position embedding, or rotary
+    /// angles the model never trained on); read from config.json before the tokenizer, model or data load.
+    /// </summary>
+    private static void RequireContextLength(TrainingArguments arguments, string modelDir)
+    {
+        string path = Path.Combine(modelDir, "config.json");
+        if (!File.Exists(path)) return; // loading the model reports the missing folder or file
+        var config = ModelConfig.FromJson(File.ReadAllText(path), path);
+        if (arguments.MaxLength > config.MaxPositions)
+            throw new TrainingException($"max_length {arguments.MaxLength} is above the model's max_position_embeddings {config.MaxPositions} ({path}); set max_length to at most {config.MaxPositions}");
+    }
 
     private static Trainer PreferenceTrainer(string method, TrainingArguments a, TrainableModel m, List<PreferenceExample> pairs, int pad,
         DpoOptions dpo, ReferenceOptions reference, OrpoOptions orpo, SimPoOptions simpo, RewardModelOptions rm, int skipped) => method switch

@@ -248,3 +248,149 @@ public class TrainCommandTests : IDisposable
         Assert.Contains("desirable_weight", output);
     }
 }
+
+/// <summary>Every library error is one line on stderr with rc 1 (usage mistakes rc 2), never a stack trace; recipes are checked whole before any stage.</summary>
+public class ErrorReportingTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "alignsharp-cli-errors-" + Guid.NewGuid().ToString("N"));
+    public ErrorReportingTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter(); var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static void AssertOneLine(string err)
+    {
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("   at ", err);
+        Assert.StartsWith("alignsharp: ", err);
+    }
+
+    private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string here = "") => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
+
+    /// <summary>The demo with the repository's constitution (so only the setting under test is wrong) writing under the test folder.</summary>
+    private string[] Demo(params string[] settings) =>
+        ["demo", "--set", $"runs_dir={_dir}", "--set", $"constitution={Path.Combine(Repo(), "recipes", "constitution.yaml")}", .. settings.SelectMany(s => new[] { "--set", s })];
+
+    [Fact]
+    public void A_bad_constitution_file_is_one_line_naming_the_file_and_line()
+    {
+        string bad = Path.Combine(_dir, "bad-constitution.yaml");
+        File.WriteAllText(bad, "name: broken\nprinciples:\n  - id: a\n    text: [unclosed\n");
+        var (code, _, err) = Run(Demo($"constitution={bad}"));
+        Assert.Equal(1, code);
+        AssertOneLine(err);
+        Assert.Matches(@"bad-constitution\.yaml:\d+", err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "demo", "tokenizer")), "the tokenizer stage ran before the recipe was checked");
+    }
+
+    [Fact]
+    public void Heads_that_do_not_divide_hidden_size_fail_before_any_stage_naming_the_recipe_keys()
+    {
+        var (code, _, err) = Run(Demo("heads=5"));
+        Assert.Equal(1, code);
+        AssertOneLine(err);
+        Assert.Contains("heads: hidden_size 192 must be divisible by heads 5", err);
+        Assert.DoesNotContain("config.json", err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "demo")), "a stage ran before the recipe was checked");
+    }
+
+    [Theory]
+    [InlineData("max_operand=0", "max_operand must be ≥ 1 (got 0)")]
+    [InlineData("kv_heads=4", "kv_heads: heads 6 must be divisible by kv_heads 4")]
+    [InlineData("hidden_size=198", "head size hidden_size / heads = 198 / 6 = 33 must be even")]
+    [InlineData("wrong_answer_rate=1.5", "wrong_answer_rate must be in [0, 1] (got 1.5)")]
+    [InlineData("samples_per_prompt=1", "samples_per_prompt must be ≥ 2 (got 1)")]
+    [InlineData("tokenizer_vocab_size=100", "tokenizer_vocab_size must be ≥ 259 (got 100)")]
+    [InlineData("signal=vote", "signal: 'vote' is not one of lexicographic | weighted")]
+    public void Demo_recipe_values_are_checked_by_their_recipe_key(string setting, string message)
+    {
+        var (code, _, err) = Run(Demo(setting));
+        Assert.Equal(1, code);
+        AssertOneLine(err);
+        Assert.Contains(message, err);
+        Assert.DoesNotContain("MaxOperand", err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "demo")));
+    }
+
+    /// <summary>A model folder holding only config.json with 64 positions: enough for the checks that read it first.</summary>
+    private string SixtyFourPositionModel()
+    {
+        string model = Path.Combine(_dir, "model");
+        Directory.CreateDirectory(model);
+        File.WriteAllText(Path.Combine(model, "config.json"), """
+            {"model_type": "llama", "vocab_size": 300, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+             "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 64}
+            """);
+        return model;
+    }
+
+    [Fact]
+    public void Max_length_above_the_models_positions_is_refused_before_training_and_in_the_demo()
+    {
+        string model = SixtyFourPositionModel();
+        string data = Path.Combine(_dir, "data.jsonl");
+        File.WriteAllText(data, """{"text": "hello"}""" + "\n");
+        var (code, _, err) = Run("train", "sft", "--set", $"model={model}", "--set", $"dataset={data}", "--set", "max_length=128", "--set", $"output_dir={Path.Combine(_dir, "out")}");
+        Assert.Equal(1, code);
+        AssertOneLine(err);
+        Assert.Contains("max_length 128 is above the model's max_position_embeddings 64", err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+
+        (code, _, err) = Run(Demo($"model={model}", "max_length=96"));
+        Assert.Equal(1, code);
+        AssertOneLine(err);
+        Assert.Contains("max_length 96 is above the model's max_position_embeddings 64", err);
+    }
+
+    [Fact]
+    public void An_argument_error_from_a_library_is_one_line_with_rc_1()
+    {
+        string corpus = Path.Combine(_dir, "corpus.txt");
+        File.WriteAllText(corpus, "some text\n");
+        var (code, _, err) = Run("tokenizer", "train", "--input", corpus, "--vocab-size", "10", "--out", Path.Combine(_dir, "tok"));
+        Assert.Equal(1, code);
+        AssertOneLine(err);
+        Assert.Contains("vocabulary size 10", err);
+    }
+
+    public static TheoryData<Exception, int> LibraryExceptions() => new()
+    {
+        { new UsageException("x"), 2 },
+        { new AlignSharp.Models.Tokenizers.TokenizerException("x"), 1 },
+        { new AlignSharp.Models.Checkpoints.SafetensorsException("x"), 1 },
+        { new AlignSharp.Models.Transformers.ModelFormatException("x"), 1 },
+        { new AlignSharp.Training.TrainingException("x"), 1 },
+        { new AlignSharp.Feedback.FeedbackException("x"), 1 },
+        { new AlignSharp.Eval.EvalException("x"), 1 },
+        { new FileNotFoundException("x"), 1 },
+        { new UnauthorizedAccessException("x"), 1 },
+        { new ArgumentOutOfRangeException("x"), 1 },
+        { new FormatException("x"), 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(LibraryExceptions))]
+    public void Each_library_exception_type_is_one_line_with_its_exit_code(Exception e, int expected)
+    {
+        var stderr = new StringWriter();
+        Assert.Equal(expected, CommandLine.Report(e, stderr));
+        AssertOneLine(stderr.ToString());
+        Assert.DoesNotContain("this is a bug", stderr.ToString());
+    }
+
+    [Fact]
+    public void An_unexpected_exception_is_one_line_that_says_it_is_a_bug()
+    {
+        var stderr = new StringWriter();
+        Assert.Equal(1, CommandLine.Report(new InvalidOperationException("sequence\ncontains no elements"), stderr));
+        AssertOneLine(stderr.ToString());
+        Assert.Contains("unexpected InvalidOperationException: sequence contains no elements", stderr.ToString());
+        Assert.Contains("(this is a bug; ALIGNSHARP_DEBUG=1 shows the stack trace)", stderr.ToString());
+    }
+}
+

@@ -8,18 +8,35 @@ internal static class DemoCommand
 {
     public const string DefaultRecipe = "recipes/demo.yaml";
 
+    private static readonly OptionSpec[] Shared =
+    [
+        OptionSpec.Flag("quick", "smaller settings that finish in about a minute on two cores (listed below)"),
+        OptionSpec.Flag("resume", "skip the stages this run finished and continue a cut-off stage from its last checkpoint (settings must match recipe.json)"),
+        new("set", "key=value", "override one recipe key (repeatable; wins over the recipe and --quick)"),
+    ];
+
+    internal static readonly CommandSpec DemoSpec = new("demo", "[--quick] [--resume] [--set key=value ...]",
+        "the main job: train a tiny assistant on a generated world, then align it with automated signals (constitution + verifiers, DPO) and report before/after",
+        Shared) { Details = Keys };
+
+    internal static readonly CommandSpec RunSpec = new("run", "RECIPE [--quick] [--resume] [--set key=value ...]",
+        "run a demo-style recipe (recipes/demo.yaml; set model: to a Hugging Face folder to align that model)",
+        Shared) { Details = Keys };
+
+    /// <summary>Every recipe key with its default and meaning, then what --quick changes.</summary>
+    private static IEnumerable<string> Keys()
+    {
+        yield return "recipe keys (YAML or --set), with their defaults:";
+        var defaults = ConfigBinder.Describe(new DemoOptions()).ToList();
+        foreach (var line in defaults) yield return line;
+        yield return "";
+        yield return "--quick changes (before any --set):";
+        foreach (var line in ConfigBinder.Describe(new DemoOptions().Quick()).Except(defaults)) yield return line;
+    }
+
     public static int Run(string? recipe, string[] args, TextWriter stdout, string command)
     {
-        var o = new Options(args, command, ["set"], ["quick", "resume", "help"]);
-        if (o.Flag("help"))
-        {
-            stdout.WriteLine($"alignsharp {command} [--quick] [--resume] [--set key=value ...]\n\nkeys (YAML or --set) with their defaults:");
-            var defaults = ConfigBinder.Describe(new DemoOptions()).ToList();
-            foreach (var line in defaults) stdout.WriteLine(line);
-            stdout.WriteLine("\n--quick changes (before any --set):");
-            foreach (var line in ConfigBinder.Describe(new DemoOptions().Quick()).Except(defaults)) stdout.WriteLine(line);
-            return 0;
-        }
+        var o = new Options(args, command == "run" ? RunSpec : DemoSpec);
         if (recipe is not null && !File.Exists(recipe)) throw new UsageException($"{command}: recipe {recipe} not found");
         // Precedence: defaults < recipe < --quick < --set.
         var fromRecipe = RecipeFile.Read(recipe, []);
@@ -29,7 +46,10 @@ internal static class DemoCommand
         options = ConfigBinder.Bind(options, fromSet);
         ConfigBinder.RejectUnknown(fromRecipe, ConfigBinder.Keys(typeof(DemoOptions)));
         ConfigBinder.RejectUnknown(fromSet, ConfigBinder.Keys(typeof(DemoOptions)));
+        // Every key is checked before the first stage, so a bad value costs nothing already done.
+        options.Validate();
         if (options.Model.Length > 0 && !Directory.Exists(options.Model)) throw new UsageException($"{command}: model: {options.Model}: folder not found");
+        options.ValidateModel();
         if (!File.Exists(options.Constitution)) throw new UsageException($"{command}: constitution: {options.Constitution}: file not found (run from the repository, or --set constitution=PATH)");
 
         var clock = Stopwatch.StartNew();

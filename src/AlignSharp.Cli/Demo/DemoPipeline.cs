@@ -34,8 +34,8 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
 
     public IReadOnlyList<RoundResult> Run()
     {
-        // Recipe values that only the rounds use are checked before minutes of SFT, not after.
-        if (options.Method is not ("dpo" or "kto")) throw new AlignSharp.Training.TrainingException($"method: '{options.Method}' is not dpo or kto");
+        // Every recipe value, and the constitution the rounds use, is checked before minutes of SFT, not after.
+        options.Validate();
         var source = Signal();
         RunRecipe.CheckAndRecord(options, resume);
         Directory.CreateDirectory(Dir("stages"));

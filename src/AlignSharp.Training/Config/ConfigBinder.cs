@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -7,7 +9,8 @@ namespace AlignSharp.Training.Config;
 /// <summary>
 /// Binds flat snake_case keys (from a YAML recipe and <c>--set key=value</c> overrides) to the init properties of
 /// options records (TRL's names: learning_rate → LearningRate). Unknown keys and bad values are errors that name
-/// the key, its source and the fix; <see cref="Describe"/> lists every key with its default for --help.
+/// the key, its source and the fix; <see cref="Describe"/> lists every key with its default, its
+/// <c>[Description]</c> and its allowed values (an enum's names, or <c>[AllowedValues]</c> on a string) for --help.
 /// </summary>
 public static class ConfigBinder
 {
@@ -39,7 +42,10 @@ public static class ConfigBinder
         {
             string key = SnakeCase(p.Name);
             if (!values.Remove(key, out var entry)) continue;
-            p.SetValue(copy, Convert(entry.Value, p.PropertyType, key, entry.Source));
+            var value = Convert(entry.Value, p.PropertyType, key, entry.Source);
+            if (value is string text && Allowed(p) is { } allowed && !allowed.Contains(text))
+                throw new TrainingException($"{entry.Source}: {key}: '{text}' is not one of {string.Join(" | ", allowed)}");
+            p.SetValue(copy, value);
         }
         return copy;
     }
@@ -87,7 +93,7 @@ public static class ConfigBinder
     }
 
     private static string Describe(Type t) =>
-        t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
+        t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(" | ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
 
     /// <summary>Every key of <paramref name="options"/> with its value as a recipe would write it.</summary>
     public static IEnumerable<(string Key, string Value)> Values<T>(T options) where T : class =>
@@ -96,16 +102,41 @@ public static class ConfigBinder
             null => "null",
             string s => s.Length == 0 ? "\"\"" : s,
             bool b => b ? "true" : "false",
+            Enum e => SnakeCase(e.ToString()),  // as Bind parses it: loss_type sigmoid, not Sigmoid
             float f => f.ToString(CultureInfo.InvariantCulture),
             double d => d.ToString(CultureInfo.InvariantCulture),
             IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
-            Enum e => SnakeCase(e.ToString()),  // as Bind parses it: loss_type sigmoid, not Sigmoid
             var v => System.Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
         }));
 
-    /// <summary>"key: default — description" lines for --help.</summary>
-    public static IEnumerable<string> Describe<T>(T defaults, IReadOnlyDictionary<string, string>? help = null) where T : class =>
-        Values(defaults).Select(kv => help is not null && help.TryGetValue(kv.Key, out var h) ? $"  {kv.Key}: {kv.Value}  — {h}" : $"  {kv.Key}: {kv.Value}");
+    /// <summary>
+    /// The closed set of values a key accepts, as a recipe spells them: an enum's names in snake_case, or the
+    /// <c>[AllowedValues]</c> of a string property; null for open values (numbers, paths).
+    /// </summary>
+    public static IReadOnlyList<string>? Allowed(PropertyInfo p)
+    {
+        var type = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+        if (type.IsEnum) return Enum.GetNames(type).Select(SnakeCase).ToArray();
+        return p.GetCustomAttribute<AllowedValuesAttribute>()?.Values.Select(v => v?.ToString() ?? "null").ToArray();
+    }
+
+    /// <summary>
+    /// "key: default  description (a | b | c)" lines for --help: the key and its default as a recipe writes them, the
+    /// property's <c>[Description]</c> (or <paramref name="help"/>'s text for the key), and the allowed values of a closed set.
+    /// </summary>
+    public static IEnumerable<string> Describe<T>(T defaults, IReadOnlyDictionary<string, string>? help = null) where T : class
+    {
+        var properties = Settable(typeof(T));
+        var heads = Values(defaults).Select(kv => (kv.Key, Head: $"  {kv.Key}: {kv.Value}")).ToList();
+        const int width = 36; // fixed, so lines of two option sets compare equal when a key's value does
+        for (int i = 0; i < properties.Length; i++)
+        {
+            var (key, head) = heads[i];
+            string text = help is not null && help.TryGetValue(key, out var h) ? h : properties[i].GetCustomAttribute<DescriptionAttribute>()?.Description ?? "";
+            if (Allowed(properties[i]) is { } allowed) text = (text.Length > 0 ? text + " " : "") + $"({string.Join(" | ", allowed)})";
+            yield return text.Length == 0 ? head : head.Length >= width ? $"{head}  {text}" : head.PadRight(width) + text;
+        }
+    }
 
     private static int Distance(string a, string b)
     {

@@ -21,8 +21,28 @@ public sealed class SftTrainer : Trainer
     {
         _padId = padId;
         SkippedRows = skippedRows;
+        RequireLearnableTokens(args, examples);
         if (args.Packing) _packed = SequencePacker.Pack(examples, args.MaxLength, eosId);
         else _examples = examples;
+    }
+
+    /// <summary>
+    /// Refuses data in which no row has a token that carries loss: training would run at loss 0, change nothing, and
+    /// report success. A row's first label is never a target (labels shift by one), so only labels after it count.
+    /// </summary>
+    /// <exception cref="TrainingException">Every row is fully masked; the message gives the row count and the likely causes.</exception>
+    internal static void RequireLearnableTokens(TrainingArguments args, IReadOnlyList<SftExample> examples)
+    {
+        if (examples.Count == 0 || examples.Any(e => e.Labels.Skip(1).Any(l => l != Ops.IgnoreIndex))) return;
+        var causes = new List<string>();
+        if (args.AssistantOnlyLoss)
+            causes.Add("assistant_only_loss is on but the chat template marks no assistant tokens (it needs {% generation %} ... {% endgeneration %} " +
+                "markers, or renders whose leading turns are prefixes of the full render) or the conversations have no assistant turn; set assistant_only_loss: false or use such a template");
+        if (args.CompletionOnlyLoss)
+            causes.Add("completion_only_loss is on and the completions are empty (or the rows have no completion); fill the completions or set completion_only_loss: false");
+        causes.Add($"max_length {args.MaxLength} may cut every row off before its first trained token; raise max_length or shorten the prompts");
+        throw new TrainingException($"{(args.Dataset.Length > 0 ? args.Dataset + ": " : "")}sft: none of the {examples.Count} rows has a token to learn from " +
+            $"(every label is masked), so training would run at loss 0 and change nothing. Likely: {string.Join("; or ", causes)}");
     }
 
     protected override int ExampleCount => _packed?.Count ?? _examples!.Count;
