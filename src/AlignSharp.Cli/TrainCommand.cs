@@ -111,7 +111,7 @@ internal static class TrainCommand
             throw new TrainingException($"base_model: only used when model is a PEFT adapter folder ({arguments.Model} has no {PeftAdapterConfig.FileName}); drop base_model or point model at the adapter");
         var adapterConfig = adapterDir is null ? null : PeftAdapterConfig.Read(adapterDir);
         string baseDir = adapterConfig?.ResolveBaseModel(arguments.BaseModel, "give the base model folder with base_model: BASE_DIR (--set base_model=BASE_DIR)") ?? arguments.Model;
-        RequireContextLength(arguments, baseDir);
+        RequireContextLength(arguments, baseDir, method);
         var encoder = ExampleTokenizer.FromFolder(adapterDir is null ? baseDir : AdapterMerge.TokenizerFolder(baseDir, adapterDir), templateOverride);
         TrainableModel trainable;
         if (method == "rm")
@@ -206,11 +206,12 @@ internal static class TrainCommand
     /// max_length must fit the model's max_position_embeddings (past it there is no position embedding, or rotary
     /// angles the model never trained on); read from config.json before the tokenizer, model or data load.
     /// </summary>
-    private static void RequireContextLength(TrainingArguments arguments, string modelDir)
+    private static void RequireContextLength(TrainingArguments arguments, string modelDir, string method)
     {
         string path = Path.Combine(modelDir, "config.json");
         if (!File.Exists(path)) return; // loading the model reports the missing folder or file
         var config = ModelConfig.FromJson(File.ReadAllText(path), path);
+        if (!config.HasLmHead && method != "rm") return; // loading it as a causal LM names it a reward/value model, the first thing to fix
         if (arguments.MaxLength > config.MaxPositions)
             throw new TrainingException($"max_length {arguments.MaxLength} is above the model's max_position_embeddings {config.MaxPositions} ({path}); set max_length to at most {config.MaxPositions}");
     }

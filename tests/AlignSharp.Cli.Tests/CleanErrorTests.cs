@@ -132,7 +132,7 @@ public class CleanErrorTests(CleanErrorFolders folders) : IClassFixture<CleanErr
     public void Reward_model_folder_still_trains_with_train_rm()
     {
         var (code, output, err) = Run("train", "rm", "--set", $"model={folders.RewardModel}", "--set", $"dataset={Path.Combine(Repo(), "examples", "data", "preference.jsonl")}",
-            "--set", $"output_dir={Path.Combine(folders.Root, "rm-again")}", "--set", "max_steps=1");
+            "--set", $"output_dir={Path.Combine(folders.Root, "rm-again")}", "--set", "max_steps=1", "--set", "max_length=128");
         Assert.True(code == 0, err + output);
     }
 

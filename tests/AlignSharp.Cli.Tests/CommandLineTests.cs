@@ -348,14 +348,14 @@ public class ErrorReportingTests : IDisposable
     }
 
     [Fact]
-    public void An_argument_error_from_a_library_is_one_line_with_rc_1()
+    public void A_too_small_vocabulary_is_one_usage_line_with_rc_2()
     {
         string corpus = Path.Combine(_dir, "corpus.txt");
         File.WriteAllText(corpus, "some text\n");
         var (code, _, err) = Run("tokenizer", "train", "--input", corpus, "--vocab-size", "10", "--out", Path.Combine(_dir, "tok"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         AssertOneLine(err);
-        Assert.Contains("vocabulary size 10", err);
+        Assert.Contains("--vocab-size 10 is too small: the minimum is 256", err);
     }
 
     public static TheoryData<Exception, int> LibraryExceptions() => new()

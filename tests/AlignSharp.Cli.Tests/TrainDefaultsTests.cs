@@ -40,7 +40,7 @@ public class TrainDefaultsTests
         var stderr = new StringWriter();
         int code = CommandLine.Run(["train", "dpo", "--set", "model=m", "--set", "dataset=d", "--set", $"loss_type={value}"], new StringWriter(), stderr);
         Assert.Equal(1, code);
-        Assert.Contains($"loss_type: '{value}' is not a valid one of sigmoid, hinge, ipo, robust, cdpo", stderr.ToString());
+        Assert.Contains($"--set loss_type: '{value}' is not a valid one of sigmoid | hinge | ipo | robust | cdpo", stderr.ToString());
     }
 
     [Fact]

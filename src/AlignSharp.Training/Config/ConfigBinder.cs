@@ -44,7 +44,7 @@ public static class ConfigBinder
             if (!values.Remove(key, out var entry)) continue;
             var value = Convert(entry.Value, p.PropertyType, key, entry.Source);
             if (value is string text && Allowed(p) is { } allowed && !allowed.Contains(text))
-                throw new TrainingException($"{entry.Source}: {key}: '{text}' is not one of {string.Join(" | ", allowed)}");
+                throw new TrainingException($"{Where(entry.Source, key)}: '{text}' is not one of {string.Join(" | ", allowed)}");
             p.SetValue(copy, value);
         }
         return copy;
@@ -59,6 +59,9 @@ public static class ConfigBinder
         string? guess = knownList.OrderBy(k => Distance(k, key)).FirstOrDefault();
         throw new TrainingException($"{source}: unknown key '{key}'{(guess is not null && Distance(guess, key) <= 3 ? $" (did you mean '{guess}'?)" : "")}; run with --help for the list of keys");
     }
+
+    /// <summary>"recipe.yaml:7: key", or "--set key" alone when the source already names the key.</summary>
+    private static string Where(string source, string key) => source == $"--set {key}" ? source : $"{source}: {key}";
 
     private static object? Convert(string value, Type type, string key, string source)
     {
@@ -87,9 +90,9 @@ public static class ConfigBinder
         }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
-            throw new TrainingException($"{source}: {key}: '{value}' is not a valid {Describe(target)}");
+            throw new TrainingException($"{Where(source, key)}: '{value}' is not a valid {Describe(target)}");
         }
-        throw new TrainingException($"{source}: {key}: values of type {target.Name} are not supported");
+        throw new TrainingException($"{Where(source, key)}: values of type {target.Name} are not supported");
     }
 
     private static string Describe(Type t) =>
