@@ -70,7 +70,8 @@ public sealed record ModelConfig
     public static ModelConfig FromJson(string json, string origin = "config.json")
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(json); }
+        // Duplicate keys are an error (JsonObject would otherwise throw on first access to any key).
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new ModelFormatException($"{origin}: not valid JSON at line {e.LineNumber + 1}: {e.Message}"); }
         if (root is not JsonObject c) throw new ModelFormatException($"{origin}: expected a JSON object");
         string modelType = Str(c, "model_type", origin) ?? throw new ModelFormatException($"{origin}: model_type: missing (expected llama, qwen2 or gpt2)");
@@ -88,6 +89,7 @@ public sealed record ModelConfig
         {
             int hidden = Int("n_embd") ?? Int("hidden_size") ?? throw Missing(origin, "n_embd");
             int heads = Int("n_head") ?? throw Missing(origin, "n_head");
+            if (heads <= 0) throw new ModelFormatException($"{origin}: n_head must be positive (got {heads})");
             config = new ModelConfig
             {
                 Architecture = arch,
@@ -109,7 +111,7 @@ public sealed record ModelConfig
             int hidden = Int("hidden_size") ?? throw Missing(origin, "hidden_size");
             int heads = Int("num_attention_heads") ?? throw Missing(origin, "num_attention_heads");
             var ropeParams = c["rope_parameters"] as JsonObject;
-            float theta = Float("rope_theta") ?? (ropeParams?["rope_theta"] is JsonValue rt ? rt.GetValue<float>() : 10000f);
+            float theta = Float("rope_theta") ?? FloatAt(ropeParams?["rope_theta"], "rope_parameters.rope_theta", origin) ?? 10000f;
             config = new ModelConfig
             {
                 Architecture = arch,
@@ -119,10 +121,10 @@ public sealed record ModelConfig
                 NumLayers = Int("num_hidden_layers") ?? throw Missing(origin, "num_hidden_layers"),
                 NumHeads = heads,
                 NumKvHeads = Int("num_key_value_heads") ?? heads,
-                HeadDim = Int("head_dim") ?? hidden / heads,
+                HeadDim = Int("head_dim") ?? (heads > 0 ? hidden / heads : 0), // Validate names num_attention_heads
                 NormEps = Float("rms_norm_eps") ?? 1e-6f,
                 RopeTheta = theta,
-                RopeScaling = ParseRopeScaling(c["rope_scaling"] ?? (ropeParams is not null && ropeParams.ContainsKey("rope_type") && ropeParams["rope_type"]?.GetValue<string>() != "default" ? ropeParams : null), origin),
+                RopeScaling = ParseRopeScaling(c["rope_scaling"] ?? (ropeParams is not null && ropeParams.ContainsKey("rope_type") && StrAt(ropeParams["rope_type"], "rope_parameters.rope_type", origin) != "default" ? ropeParams : null), origin),
                 MaxPositions = Int("max_position_embeddings") ?? 2048,
                 TieWordEmbeddings = Bool(c, "tie_word_embeddings") ?? false,
                 AttentionBias = Bool(c, "attention_bias") ?? false,
@@ -131,7 +133,7 @@ public sealed record ModelConfig
             if (arch == Architecture.Qwen2 && Bool(c, "use_sliding_window") == true)
                 throw new ModelFormatException($"{origin}: use_sliding_window: true is not supported");
         }
-        bool classifier = c["architectures"] is JsonArray archs && archs.Any(a => a?.GetValue<string>()?.EndsWith("ForSequenceClassification") == true);
+        bool classifier = c["architectures"] is JsonArray archs && archs.Any(a => StrAt(a, "architectures[]", origin)?.EndsWith("ForSequenceClassification") == true);
         return config with
         {
             HasLmHead = !classifier,
@@ -139,8 +141,8 @@ public sealed record ModelConfig
             EosTokenIds = c["eos_token_id"] switch
             {
                 null => [],
-                JsonArray list => list.Select(x => x!.GetValue<int>()).ToArray(),
-                JsonValue v => [v.GetValue<int>()],
+                JsonArray list => list.Select(x => IntAt(x, "eos_token_id[]", origin) ?? throw new ModelFormatException($"{origin}: eos_token_id[]: expected an integer, found null")).ToArray(),
+                JsonValue v => [IntAt(v, "eos_token_id", origin)!.Value],
                 _ => throw new ModelFormatException($"{origin}: eos_token_id: expected an integer or a list of integers"),
             },
             PadTokenId = Int("pad_token_id"),
@@ -152,12 +154,13 @@ public sealed record ModelConfig
     {
         if (node is null) return null;
         if (node is not JsonObject o) throw new ModelFormatException($"{origin}: rope_scaling: expected an object");
-        string type = (o["rope_type"] ?? o["type"])?.GetValue<string>() ?? throw new ModelFormatException($"{origin}: rope_scaling.rope_type: missing");
-        float factor = o["factor"]?.GetValue<float>() ?? throw new ModelFormatException($"{origin}: rope_scaling.factor: missing");
+        string type = StrAt(o["rope_type"] ?? o["type"], "rope_scaling.rope_type", origin) ?? throw new ModelFormatException($"{origin}: rope_scaling.rope_type: missing");
+        float factor = FloatAt(o["factor"], "rope_scaling.factor", origin) ?? throw new ModelFormatException($"{origin}: rope_scaling.factor: missing");
         return type switch
         {
-            "llama3" => new RopeScaling(type, factor, o["low_freq_factor"]?.GetValue<float>() ?? 1f, o["high_freq_factor"]?.GetValue<float>() ?? 4f,
-                o["original_max_position_embeddings"]?.GetValue<int>() ?? 8192),
+            "llama3" => new RopeScaling(type, factor, FloatAt(o["low_freq_factor"], "rope_scaling.low_freq_factor", origin) ?? 1f,
+                FloatAt(o["high_freq_factor"], "rope_scaling.high_freq_factor", origin) ?? 4f,
+                IntAt(o["original_max_position_embeddings"], "rope_scaling.original_max_position_embeddings", origin) ?? 8192),
             "linear" => new RopeScaling(type, factor),
             _ => throw new ModelFormatException($"{origin}: rope_scaling.rope_type: '{type}' is not supported (supported: llama3, linear)"),
         };
@@ -228,27 +231,46 @@ public sealed record ModelConfig
 
     private static ModelFormatException Missing(string origin, string key) => new($"{origin}: {key}: missing");
 
-    private static string? Str(JsonObject c, string key, string origin) => c[key] switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue(out string? s) => s,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected a string, found {other.ToJsonString()}"),
-    };
+    private static string? Str(JsonObject c, string key, string origin) => StrAt(c[key], key, origin);
+    private static int? IntOrNull(JsonObject c, string key, string origin) => IntAt(c[key], key, origin);
+    private static float? FloatOrNull(JsonObject c, string key, string origin) => FloatAt(c[key], key, origin);
 
-    private static int? IntOrNull(JsonObject c, string key, string origin) => c[key] switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue(out int i) => i,
-        JsonValue v when v.TryGetValue(out double d) && d == Math.Floor(d) => (int)d,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected an integer, found {other.ToJsonString()}"),
-    };
+    // The readers below check the JSON kind first: JsonValue.GetValue throws InvalidOperationException on a kind
+    // mismatch, and on a string holding an unpaired surrogate escape such as "\ud800".
 
-    private static float? FloatOrNull(JsonObject c, string key, string origin) => c[key] switch
+    private static string? StrAt(JsonNode? node, string key, string origin)
     {
-        null => null,
-        JsonValue v when v.TryGetValue(out double d) => (float)d,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected a number, found {other.ToJsonString()}"),
-    };
+        if (node is null) return null;
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+            throw new ModelFormatException($"{origin}: {key}: expected a string, found {Show(node)}");
+        try { return v.GetValue<string>(); }
+        catch (InvalidOperationException) { throw new ModelFormatException($"{origin}: {key}: the string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff); fix the escape"); }
+    }
+
+    private static double? NumberAt(JsonNode? node, string key, string origin, string expected) =>
+        node is null ? null
+        : node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && double.IsFinite(d) ? d
+        : throw new ModelFormatException($"{origin}: {key}: expected {expected}, found {Show(node)}");
+
+    private static int? IntAt(JsonNode? node, string key, string origin) =>
+        NumberAt(node, key, origin, "an integer") is not { } d ? null
+        : d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue ? (int)d
+        : throw new ModelFormatException($"{origin}: {key}: expected an integer in [{int.MinValue}, {int.MaxValue}], found {Show(node)}");
+
+    private static float? FloatAt(JsonNode? node, string key, string origin) =>
+        NumberAt(node, key, origin, "a number") is not { } d ? null
+        : float.IsFinite((float)d) ? (float)d
+        : throw new ModelFormatException($"{origin}: {key}: {Show(node)} is out of the float32 range");
+
+    /// <summary>The node as JSON for a message, cut to 60 characters (its kind when it cannot be written).</summary>
+    private static string Show(JsonNode? node)
+    {
+        if (node is null) return "null";
+        string text;
+        try { text = node.ToJsonString(); }
+        catch (InvalidOperationException) { return $"a {node.GetValueKind().ToString().ToLowerInvariant()}"; }
+        return text.Length <= 60 ? text : text[..57] + "...";
+    }
 
     private static bool? Bool(JsonObject c, string key) => c[key] is JsonValue v && v.TryGetValue(out bool b) ? b : null;
 }

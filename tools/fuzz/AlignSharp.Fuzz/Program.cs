@@ -59,7 +59,7 @@ public static class Program
             long index = counters.Index;
             tried += index - from + 1; accepted += counters.Accepted; rejected += counters.Rejected; crashInputs += counters.CrashInputs + 1;
             string kind = rc == HangExitCode ? $"Hang (one input ran over {o.TimeoutSeconds} s)" : stderr.Contains("Stack overflow") ? "StackOverflow" : $"ProcessExit({rc})";
-            string frame = stderr.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("at AlignSharp", StringComparison.Ordinal)).LastOrDefault() ?? "?";
+            string frame = stderr.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("at AlignSharp", StringComparison.Ordinal) && !l.StartsWith("at AlignSharp.Fuzz", StringComparison.Ordinal)) ?? "?";
             var input = File.ReadAllBytes(Path.Combine(scratch, target.FileName));
             Campaign.Save(new Crash($"{kind} {frame}", $"{kind}\n{Tail(stderr, 4000)}", index, input), crashDir, target.Name, o.Seed);
             from = index + 1;
