@@ -34,7 +34,8 @@ internal sealed class Parser
     Token Current => _tokens[_index];
     Token PeekAt(int ahead) => _tokens[Math.Min(_index + ahead, _tokens.Count - 1)];
     Token Next() => _tokens[_index++];
-    SourcePosition PosOf(Token t) => SourcePosition.At(_source, t.Offset);
+    SourcePosition PosOf(Token t) => SourcePosition.At(_source, _lineStarts ??= SourcePosition.LineStarts(_source), t.Offset);
+    int[]? _lineStarts;
 
     TemplateException Error(Token at, string reason)
     {
@@ -87,6 +88,13 @@ internal sealed class Parser
     static string Expected(string[] tags) => string.Join(" or ", tags.Select(x => $"'{x}'"));
 
     Node ParseStatement(Token open)
+    {
+        Nest(open);
+        try { return ParseStatementCore(open); }
+        finally { _nesting--; }
+    }
+
+    Node ParseStatementCore(Token open)
     {
         var nameToken = Current;
         if (nameToken.Kind != TokenKind.Name) throw Error(nameToken, $"expected a tag name after '{{%', got {nameToken.Describe()}");
@@ -283,7 +291,23 @@ internal sealed class Parser
         return new TupleExpr(PosOf(start), items);
     }
 
+    int _nesting;
+
+    /// <summary>Counts one level of source nesting; deeper than <see cref="TemplateLimits.MaxNesting"/> is an error, not a stack overflow.</summary>
+    void Nest(Token at)
+    {
+        if (++_nesting > TemplateLimits.MaxNesting)
+            throw Error(at, $"nested more than {TemplateLimits.MaxNesting} levels deep (expressions, brackets or blocks)");
+    }
+
     Expr ParseExpression()
+    {
+        Nest(Current);
+        try { return ParseExpressionCore(); }
+        finally { _nesting--; }
+    }
+
+    Expr ParseExpressionCore()
     {
         var start = Current;
         var expr = ParseOr();
@@ -314,7 +338,13 @@ internal sealed class Parser
 
     Expr ParseNot()
     {
-        if (Current.IsName("not")) { var op = Next(); return new UnaryExpr(PosOf(op), "not", ParseNot()); }
+        if (Current.IsName("not"))
+        {
+            var op = Next();
+            Nest(op);
+            try { return new UnaryExpr(PosOf(op), "not", ParseNot()); }
+            finally { _nesting--; }
+        }
         return ParseCompare();
     }
 
@@ -373,7 +403,9 @@ internal sealed class Parser
         if (Current.IsOperator("-") || Current.IsOperator("+"))
         {
             var op = Next();
-            node = new UnaryExpr(PosOf(op), op.Value, ParseUnary(withFilter: false));
+            Nest(op);
+            try { node = new UnaryExpr(PosOf(op), op.Value, ParseUnary(withFilter: false)); }
+            finally { _nesting--; }
         }
         else node = ParsePrimary();
         node = ParsePostfix(node);
