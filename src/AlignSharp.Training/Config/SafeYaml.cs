@@ -36,9 +36,10 @@ public static class SafeYaml
             stream.Load(new StringReader(text));
             return stream;
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's scanner throws this on some malformed input instead of a YamlException.
+            // YamlDotNet throws these on some malformed input instead of a YamlException: its scanner on an unclosed
+            // flow list before more keys, TagName on a tag that is not a valid URI ("!!bi[1:]nary").
             throw new YamlException(Mark.Empty, Mark.Empty, $"malformed YAML ({e.Message})", e);
         }
     }

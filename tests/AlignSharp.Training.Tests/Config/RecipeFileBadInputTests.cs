@@ -30,6 +30,10 @@ public class RecipeFileBadInputTests : IDisposable
         Assert.Contains("nested more than", Rejects(string.Concat(Enumerable.Range(0, 200).Select(i => new string(' ', i) + "k:\n")) + new string(' ', 200) + "v\n").Message);
 
     [Fact]
+    public void Tag_that_is_not_a_valid_uri_is_a_syntax_error_not_an_argument_exception() =>
+        Assert.Contains("not valid YAML", Rejects("a: 1\n!!bi[1:]nary x: y\n").Message);
+
+    [Fact]
     public void Unclosed_flow_list_before_more_keys_is_a_syntax_error() =>
         Assert.Contains("not valid YAML", Rejects("learning_rate: 0.001\nnum_train_epochs: [\nper_device_train_batch_size: 8\nmax_length: 256\n").Message);
 }

@@ -26,6 +26,9 @@ public sealed class CampaignResult
 /// </summary>
 public static class Campaign
 {
+    /// <summary>When positive, inputs slower than this many seconds are reported on stderr (env ALIGNSHARP_FUZZ_SLOW_S).</summary>
+    public static double ReportSlowSeconds = double.TryParse(Environment.GetEnvironmentVariable("ALIGNSHARP_FUZZ_SLOW_S"), System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 0;
+
     /// <summary>Input <paramref name="index"/> of <paramref name="target"/> for <paramref name="seed"/>.</summary>
     public static byte[] Input(FuzzTarget target, IReadOnlyList<byte[]> seeds, int seed, long index)
     {
@@ -37,7 +40,8 @@ public static class Campaign
     /// <summary>Runs inputs [<paramref name="from"/>, <paramref name="to"/>) in this process.</summary>
     /// <param name="scratch">Folder the input file is written to before each run.</param>
     /// <param name="progress">Called with the index before each input (the supervisor's record of where a dead worker was).</param>
-    public static CampaignResult Run(FuzzTarget target, string repoRoot, int seed, long from, long to, string scratch, Action<long, CampaignResult>? progress = null)
+    /// <param name="deadline">Stop early at this time (UTC), e.g. for a time-boxed campaign.</param>
+    public static CampaignResult Run(FuzzTarget target, string repoRoot, int seed, long from, long to, string scratch, Action<long, CampaignResult>? progress = null, DateTime? deadline = null)
     {
         var seeds = target.Seeds(repoRoot);
         if (seeds.Count == 0) throw new InvalidOperationException($"{target.Name}: no seed inputs found under {repoRoot}");
@@ -47,11 +51,15 @@ public static class Campaign
         var clock = Stopwatch.StartNew();
         for (long i = from; i < to; i++)
         {
+            if (deadline is { } end && (i & 63) == 0 && DateTime.UtcNow > end) break;
             var input = Input(target, seeds, seed, i);
             File.WriteAllBytes(path, input);
             progress?.Invoke(i, result);
             result.Tried++;
+            long started = Stopwatch.GetTimestamp();
             var crash = Check(target, path, i, input);
+            if (ReportSlowSeconds > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds > ReportSlowSeconds)
+                Console.Error.WriteLine($"slow: {target.Name} input {i} took {Stopwatch.GetElapsedTime(started).TotalSeconds:F2} s");
             if (crash is null) continue;
             if (crash.Description.Length == 0) result.Accepted++;
             else if (crash.Key.Length == 0) result.Rejected++;
