@@ -7,6 +7,7 @@ namespace AlignSharp.Models.Tests.ChatTemplates;
 /// Crash classes the fuzzer (tools/fuzz) found in template parsing and rendering: deep nesting overflowed the stack,
 /// runaway templates hung or exhausted memory. Each must now be a TemplateException with a message.
 /// </summary>
+[Collection(BadInputCollection.Name)]
 public class TemplateBadInputTests
 {
     static readonly JsonElement Messages = JsonDocument.Parse("""[{"role":"user","content":"hi"}]""").RootElement.Clone();

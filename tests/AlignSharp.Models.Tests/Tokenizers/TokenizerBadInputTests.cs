@@ -4,6 +4,7 @@ using AlignSharp.Models.Tokenizers;
 namespace AlignSharp.Models.Tests.Tokenizers;
 
 /// <summary>Crash classes the fuzzer (tools/fuzz) found in tokenizer.json and tokenizer_config.json reading.</summary>
+[Collection(BadInputCollection.Name)]
 public class TokenizerBadInputTests : IDisposable
 {
     readonly string _dir = Path.Combine(Path.GetTempPath(), "alignsharp-tokbad-" + Guid.NewGuid().ToString("N"));

@@ -3,6 +3,7 @@ using AlignSharp.Models.Transformers;
 namespace AlignSharp.Models.Tests.Transformers;
 
 /// <summary>Crash classes the fuzzer (tools/fuzz) found in config.json parsing: each must now be a ModelFormatException naming the key.</summary>
+[Collection(BadInputCollection.Name)]
 public class ModelConfigBadInputTests
 {
     /// <summary>A valid Llama config.json with <paramref name="extra"/> keys appended (later keys win).</summary>
