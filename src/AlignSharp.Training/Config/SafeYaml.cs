@@ -16,6 +16,7 @@ public static class SafeYaml
 
     public static YamlStream Load(string text)
     {
+        var last = Mark.Empty; // where the latest event started, for errors YamlDotNet raises without a position
         try
         {
             // First pass: the event parser is iterative, so deep nesting is seen before anything recurses.
@@ -23,6 +24,7 @@ public static class SafeYaml
             int depth = 0;
             while (parser.MoveNext())
             {
+                last = parser.Current!.Start;
                 switch (parser.Current)
                 {
                     case MappingStart or SequenceStart:
@@ -40,7 +42,7 @@ public static class SafeYaml
         {
             // YamlDotNet throws these on some malformed input instead of a YamlException: its scanner on an unclosed
             // flow list before more keys, TagName on a tag that is not a valid URI ("!!bi[1:]nary").
-            throw new YamlException(Mark.Empty, Mark.Empty, $"malformed YAML ({e.Message})", e);
+            throw new YamlException(last, last, $"malformed YAML ({e.Message})", e);
         }
     }
 }
