@@ -46,7 +46,7 @@ public abstract class PreTokenizer
             }
             case "Sequence":
                 return new SequencePreTokenizer(TokenizerJson.RequireArray(e, "pretokenizers", path)
-                    .Select((p, i) => FromJson(p, $"{path}.pretokenizers[{i}]", first && i == 0)!).ToArray());
+                    .Select((p, i) => TokenizerJson.NotNull(FromJson(p, $"{path}.pretokenizers[{i}]", first && i == 0), $"{path}.pretokenizers[{i}]")).ToArray());
             case "Digits":
                 return new DigitsPreTokenizer(TokenizerJson.Bool(e, "individual_digits", false, path));
             default:

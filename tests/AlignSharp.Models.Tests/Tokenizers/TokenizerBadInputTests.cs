@@ -33,6 +33,30 @@ public class TokenizerBadInputTests : IDisposable
         Assert.Contains("backtracking", Assert.Throws<TokenizerException>(() => tokenizer.Encode(new string('a', 40) + "c")).Message);
     }
 
+    [Theory]
+    [InlineData("post_processor", """{"type": "Sequence", "processors": [null]}""")]
+    [InlineData("pre_tokenizer", """{"type": "Sequence", "pretokenizers": [null]}""")]
+    [InlineData("normalizer", """{"type": "Sequence", "normalizers": [null]}""")]
+    public void Null_inside_a_sequence_is_a_tokenizer_error_not_a_null_reference(string key, string value)
+    {
+        var json = JsonNode.Parse(Gpt2Json)!;
+        json[key] = JsonNode.Parse(value);
+        Assert.Contains($"$.{key}", Assert.Throws<TokenizerException>(() => Tokenizer.FromJson(json.ToJsonString()).Encode("hi")).Message);
+    }
+
+    [Theory]
+    [InlineData("1e10")]
+    [InlineData("1.5")]
+    [InlineData("\"1\"")]
+    public void Template_processing_id_that_is_not_an_int32_names_the_path(string id)
+    {
+        var json = JsonNode.Parse(Gpt2Json)!;
+        json["post_processor"] = JsonNode.Parse(
+            """{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "pair": [], "special_tokens": {"<s>": {"id": "<s>", "ids": ["""
+            + id + """], "tokens": ["<s>"]}}}""");
+        Assert.Contains("$.post_processor.special_tokens.<s>.ids", Assert.Throws<TokenizerException>(() => Tokenizer.FromJson(json.ToJsonString())).Message);
+    }
+
     string Config(string json) { string f = Path.Combine(_dir, "tokenizer_config.json"); File.WriteAllText(f, json); return f; }
 
     [Fact]
