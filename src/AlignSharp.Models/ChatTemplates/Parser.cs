@@ -413,6 +413,11 @@ internal sealed class Parser
         return node;
     }
 
+    /// <summary>An integer literal; Python's are unbounded, ours are 64-bit, so a longer one is an error rather than an overflow.</summary>
+    long IntegerLiteral(Token t) =>
+        long.TryParse(t.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value
+        : throw Error(t, $"integer {t.Value} does not fit in 64 bits");
+
     Expr ParsePrimary()
     {
         var t = Next();
@@ -434,7 +439,7 @@ internal sealed class Parser
                 return new LiteralExpr(pos, s);
             }
             case TokenKind.Integer:
-                return new LiteralExpr(pos, long.Parse(t.Value, CultureInfo.InvariantCulture));
+                return new LiteralExpr(pos, IntegerLiteral(t));
             case TokenKind.Float:
                 return new LiteralExpr(pos, double.Parse(t.Value, CultureInfo.InvariantCulture));
             case TokenKind.Operator when t.Value == "(":
@@ -486,7 +491,7 @@ internal sealed class Parser
                 Next();
                 var attr = Next();
                 if (attr.Kind == TokenKind.Name) node = new AttributeExpr(PosOf(t), node, attr.Value);
-                else if (attr.Kind == TokenKind.Integer) node = new ItemExpr(PosOf(t), node, new LiteralExpr(PosOf(attr), long.Parse(attr.Value, CultureInfo.InvariantCulture)));
+                else if (attr.Kind == TokenKind.Integer) node = new ItemExpr(PosOf(t), node, new LiteralExpr(PosOf(attr), IntegerLiteral(attr)));
                 else throw Error(attr, $"expected an attribute name after '.', got {attr.Describe()}");
             }
             else if (t.IsOperator("["))

@@ -57,6 +57,12 @@ public class TemplateBadInputTests
     public void Huge_values_are_a_render_error_not_out_of_memory(string template) =>
         Assert.Contains("more than", Assert.Throws<TemplateException>(() => Render(template)).Message);
 
+    [Theory]
+    [InlineData("{{ 99999999999999999999 }}")]
+    [InlineData("{{ messages.99999999999999999999 }}")]
+    public void Integer_literal_beyond_int64_is_a_parse_error_not_an_overflow(string template) =>
+        Assert.Contains("99999999999999999999", Assert.Throws<TemplateException>(() => ChatTemplate.Parse(template, "t.jinja")).Message);
+
     [Fact]
     public void Range_near_the_int64_limit_ends() =>
         Assert.Equal("2", Render("{{ range(9223372036854775800, 9223372036854775807, 5) | length }}"));
