@@ -33,8 +33,8 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
     public static Constitution Parse(string yaml, string origin, IReadOnlyDictionary<string, ISignalSource>? checks = null)
     {
         checks ??= PrincipleChecks.Builtin;
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
+        YamlStream stream;
+        try { stream = AlignSharp.Training.Config.SafeYaml.Load(yaml); }
         catch (YamlDotNet.Core.YamlException e) { throw new FeedbackException($"{origin}:{e.Start.Line}: not valid YAML: {e.Message}"); }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new FeedbackException($"{origin}: expected a mapping with a 'principles' list at the top level");

@@ -43,7 +43,40 @@ internal sealed class Interpreter
         foreach (var node in nodes) Execute(node, scope);
     }
 
+    int _depth;
+    long _steps;
+
+    /// <summary>The render-time guard: counts a step and a nesting level (see <see cref="TemplateLimits"/>); pair with <see cref="Leave"/>.</summary>
+    void Enter(SourcePosition pos)
+    {
+        Step(pos);
+        // TryEnsureSufficientExecutionStack also covers threads with small stacks.
+        if (++_depth > TemplateLimits.MaxRenderDepth || !System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            _depth--;
+            throw Fail(pos, $"macro calls or expressions nest more than {TemplateLimits.MaxRenderDepth} deep (a macro that calls itself without end?)");
+        }
+    }
+
+    void Leave() => _depth--;
+
+    /// <summary>Counts one step (a loop iteration with an empty body does no other work that counts).</summary>
+    void Step(SourcePosition pos)
+    {
+        if (++_steps > TemplateLimits.MaxSteps)
+            throw Fail(pos, $"the template ran more than {TemplateLimits.MaxSteps} steps (an endless loop?)");
+    }
+
     void Execute(Node node, Scope scope)
+    {
+        Enter(node.Pos);
+        try { ExecuteCore(node, scope); }
+        finally { Leave(); }
+        if (_out.Length > TemplateLimits.MaxChars)
+            throw Fail(node.Pos, $"the output grew past {TemplateLimits.MaxChars} characters (an endless loop?)");
+    }
+
+    void ExecuteCore(Node node, Scope scope)
     {
         switch (node)
         {
@@ -89,6 +122,7 @@ internal sealed class Interpreter
         }
         for (int i = 0; i < items.Count; i++)
         {
+            Step(node.Pos);
             loopScope.Set("loop", LoopObject(items, i));
             Bind(node.Target, items[i], loopScope);
             try { ExecuteBlock(node.Body, loopScope); }
@@ -212,11 +246,18 @@ internal sealed class Interpreter
     /// <summary>Evaluates an expression; helper failures are re-thrown at the expression's position.</summary>
     public object? Eval(Expr expr, Scope scope)
     {
-        try { return EvalCore(expr, scope); }
+        Enter(expr.Pos);
+        try
+        {
+            var value = EvalCore(expr, scope);
+            if (value is string s) TemplateLimits.CheckChars(s.Length, "this expression");
+            return value;
+        }
         catch (Exception ex) when (ex is not TemplateException and not BreakSignal and not ContinueSignal)
         {
             throw Fail(expr.Pos, ex.Message, ex);
         }
+        finally { Leave(); }
     }
 
     object? EvalCore(Expr expr, Scope scope)

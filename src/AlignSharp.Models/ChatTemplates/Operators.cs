@@ -21,7 +21,12 @@ internal static class Operators
             case "*":
                 if (a is string s && IsInt(b)) return Repeat(s, ToLong(b));
                 if (b is string s2 && IsInt(a)) return Repeat(s2, ToLong(a));
-                if (a is List<object?> l && IsInt(b)) return Enumerable.Repeat(l, (int)Math.Max(0, ToLong(b))).SelectMany(x => x).ToList();
+                if (a is List<object?> l && IsInt(b))
+                {
+                    long times = Math.Max(0, ToLong(b));
+                    TemplateLimits.CheckItems((double)l.Count * times, "list * n");
+                    return Enumerable.Repeat(l, (int)times).SelectMany(x => x).ToList();
+                }
                 return Arithmetic(op, a, b, (x, y) => x * y, (x, y) => x * y);
             case "/":
                 RequireNumbers(op, a, b);
@@ -97,6 +102,7 @@ internal static class Operators
 
     static string Repeat(string s, long n)
     {
+        TemplateLimits.CheckChars((double)s.Length * Math.Max(0, n), "string * n");
         var sb = new StringBuilder();
         for (long i = 0; i < n; i++) sb.Append(s);
         return sb.ToString();

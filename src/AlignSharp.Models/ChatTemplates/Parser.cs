@@ -34,7 +34,8 @@ internal sealed class Parser
     Token Current => _tokens[_index];
     Token PeekAt(int ahead) => _tokens[Math.Min(_index + ahead, _tokens.Count - 1)];
     Token Next() => _tokens[_index++];
-    SourcePosition PosOf(Token t) => SourcePosition.At(_source, t.Offset);
+    SourcePosition PosOf(Token t) => SourcePosition.At(_source, _lineStarts ??= SourcePosition.LineStarts(_source), t.Offset);
+    int[]? _lineStarts;
 
     TemplateException Error(Token at, string reason)
     {
@@ -87,6 +88,13 @@ internal sealed class Parser
     static string Expected(string[] tags) => string.Join(" or ", tags.Select(x => $"'{x}'"));
 
     Node ParseStatement(Token open)
+    {
+        Nest(open);
+        try { return ParseStatementCore(open); }
+        finally { _nesting--; }
+    }
+
+    Node ParseStatementCore(Token open)
     {
         var nameToken = Current;
         if (nameToken.Kind != TokenKind.Name) throw Error(nameToken, $"expected a tag name after '{{%', got {nameToken.Describe()}");
@@ -283,7 +291,23 @@ internal sealed class Parser
         return new TupleExpr(PosOf(start), items);
     }
 
+    int _nesting;
+
+    /// <summary>Counts one level of source nesting; deeper than <see cref="TemplateLimits.MaxNesting"/> is an error, not a stack overflow.</summary>
+    void Nest(Token at)
+    {
+        if (++_nesting > TemplateLimits.MaxNesting)
+            throw Error(at, $"nested more than {TemplateLimits.MaxNesting} levels deep (expressions, brackets or blocks)");
+    }
+
     Expr ParseExpression()
+    {
+        Nest(Current);
+        try { return ParseExpressionCore(); }
+        finally { _nesting--; }
+    }
+
+    Expr ParseExpressionCore()
     {
         var start = Current;
         var expr = ParseOr();
@@ -314,7 +338,13 @@ internal sealed class Parser
 
     Expr ParseNot()
     {
-        if (Current.IsName("not")) { var op = Next(); return new UnaryExpr(PosOf(op), "not", ParseNot()); }
+        if (Current.IsName("not"))
+        {
+            var op = Next();
+            Nest(op);
+            try { return new UnaryExpr(PosOf(op), "not", ParseNot()); }
+            finally { _nesting--; }
+        }
         return ParseCompare();
     }
 
@@ -373,13 +403,20 @@ internal sealed class Parser
         if (Current.IsOperator("-") || Current.IsOperator("+"))
         {
             var op = Next();
-            node = new UnaryExpr(PosOf(op), op.Value, ParseUnary(withFilter: false));
+            Nest(op);
+            try { node = new UnaryExpr(PosOf(op), op.Value, ParseUnary(withFilter: false)); }
+            finally { _nesting--; }
         }
         else node = ParsePrimary();
         node = ParsePostfix(node);
         if (withFilter) node = ParseFilterAndTests(node);
         return node;
     }
+
+    /// <summary>An integer literal; Python's are unbounded, ours are 64-bit, so a longer one is an error rather than an overflow.</summary>
+    long IntegerLiteral(Token t) =>
+        long.TryParse(t.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) ? value
+        : throw Error(t, $"integer {t.Value} does not fit in 64 bits");
 
     Expr ParsePrimary()
     {
@@ -402,7 +439,7 @@ internal sealed class Parser
                 return new LiteralExpr(pos, s);
             }
             case TokenKind.Integer:
-                return new LiteralExpr(pos, long.Parse(t.Value, CultureInfo.InvariantCulture));
+                return new LiteralExpr(pos, IntegerLiteral(t));
             case TokenKind.Float:
                 return new LiteralExpr(pos, double.Parse(t.Value, CultureInfo.InvariantCulture));
             case TokenKind.Operator when t.Value == "(":
@@ -454,7 +491,7 @@ internal sealed class Parser
                 Next();
                 var attr = Next();
                 if (attr.Kind == TokenKind.Name) node = new AttributeExpr(PosOf(t), node, attr.Value);
-                else if (attr.Kind == TokenKind.Integer) node = new ItemExpr(PosOf(t), node, new LiteralExpr(PosOf(attr), long.Parse(attr.Value, CultureInfo.InvariantCulture)));
+                else if (attr.Kind == TokenKind.Integer) node = new ItemExpr(PosOf(t), node, new LiteralExpr(PosOf(attr), IntegerLiteral(attr)));
                 else throw Error(attr, $"expected an attribute name after '.', got {attr.Describe()}");
             }
             else if (t.IsOperator("["))

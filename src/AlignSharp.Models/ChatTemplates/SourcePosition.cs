@@ -17,4 +17,22 @@ internal readonly record struct SourcePosition(int Line, int Column)
         }
         return new SourcePosition(line, column);
     }
+
+    /// <summary>Offsets where each line of <paramref name="source"/> starts, for <see cref="At(string, int[], int)"/>.</summary>
+    public static int[] LineStarts(string source)
+    {
+        var starts = new List<int> { 0 };
+        for (int i = 0; i < source.Length; i++) if (source[i] == '\n') starts.Add(i + 1);
+        return [.. starts];
+    }
+
+    /// <summary>The same as <see cref="At(string, int)"/> in O(log lines): the parser asks for every token's position,
+    /// and a linear scan each time made parsing a long template quadratic.</summary>
+    public static SourcePosition At(string source, int[] lineStarts, int offset)
+    {
+        offset = Math.Clamp(offset, 0, source.Length);
+        int index = Array.BinarySearch(lineStarts, offset);
+        int line = index >= 0 ? index : ~index - 1;
+        return new SourcePosition(line + 1, offset - lineStarts[line] + 1);
+    }
 }

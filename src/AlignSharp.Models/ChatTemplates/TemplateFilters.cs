@@ -95,7 +95,7 @@ internal static partial class TemplateFilters
         string? indent = a.Get(1, "indent", null) switch
         {
             null or Undefined => null,
-            long n => new string(' ', (int)n),
+            long n => n <= TemplateLimits.MaxChars ? new string(' ', (int)Math.Max(0, n)) : throw new InvalidOperationException($"tojson(indent={n}) is too wide"),
             string s => s,
             var x => throw NotA("indent (int or str)", x),
         };
@@ -108,7 +108,8 @@ internal static partial class TemplateFilters
     static object? Indent(object? v, CallArguments a)
     {
         var width = a.Get(0, "width", 4L);
-        string indention = width is string w ? w : new string(' ', (int)(long)width!);
+        if (width is long n) TemplateLimits.CheckChars(n, "indent(width)");
+        string indention = width is string w ? w : new string(' ', (int)Math.Max(0, (long)width!));
         bool first = PythonSemantics.Truthy(a.Get(1, "first", false));
         bool blank = PythonSemantics.Truthy(a.Get(2, "blank", false));
         var lines = PythonStrings.SplitLines(PythonText.Str(v) + "\n");
@@ -301,6 +302,7 @@ internal static partial class TemplateFilters
     static string Center(string s, int width)
     {
         if (s.Length >= width) return s;
+        TemplateLimits.CheckChars(width, "center(width)");
         int total = width - s.Length, left = total / 2 + (total & width & 1);
         return new string(' ', left) + s + new string(' ', total - left);
     }

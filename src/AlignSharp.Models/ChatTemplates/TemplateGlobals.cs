@@ -31,8 +31,11 @@ internal static class TemplateGlobals
             _ => throw new InvalidOperationException($"range expected 1 to 3 arguments, got {n.Count}"),
         };
         if (step == 0) throw new InvalidOperationException("range() arg 3 must not be zero");
-        var result = new List<object?>();
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step) result.Add(i);
+        // Counted in Int128: stop - start overflows long for extreme arguments, and i += step could wrap and never end.
+        Int128 span = (Int128)stop - start, count = span == 0 || (span > 0) != (step > 0) ? 0 : (span + step - (step > 0 ? 1 : -1)) / step;
+        TemplateLimits.CheckItems((double)count, "range()");
+        var result = new List<object?>((int)count);
+        for (long i = start; result.Count < (int)count; i += step) result.Add(i);
         return result;
     }
 

@@ -20,6 +20,9 @@ public sealed class BpeModel
     private readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
     private const int CacheLimit = 200_000;
 
+    /// <summary>The largest vocabulary id accepted (2^24 - 1; the largest real vocabularies hold about 2^18 tokens).</summary>
+    public const int MaxTokenId = (1 << 24) - 1;
+
     public bool IgnoreMerges { get; }
     public string? UnkToken { get; }
     private readonly int _unkId = -1;
@@ -27,11 +30,16 @@ public sealed class BpeModel
     public BpeModel(Dictionary<string, int> vocab, IReadOnlyList<(string A, string B)> merges, bool ignoreMerges = false, string? unkToken = null)
     {
         _vocab = vocab;
+        // Ids index an array: check the range before sizing it (an id of 2^31-1 would overflow or exhaust memory).
+        foreach (var (token, id) in vocab)
+        {
+            if (id < 0) throw new TokenizerException($"$.model.vocab: token '{token}' has a negative id {id}");
+            if (id > MaxTokenId) throw new TokenizerException($"$.model.vocab: token '{token}' has id {id}, above the largest supported id {MaxTokenId}");
+        }
         int size = vocab.Count == 0 ? 0 : vocab.Values.Max() + 1;
         _idToToken = new string[size];
         foreach (var (token, id) in vocab)
         {
-            if (id < 0) throw new TokenizerException($"$.model.vocab: token '{token}' has a negative id {id}");
             if (_idToToken[id] is { } other) throw new TokenizerException($"$.model.vocab: tokens '{other}' and '{token}' share id {id}");
             _idToToken[id] = token;
         }

@@ -24,7 +24,7 @@ public abstract class Normalizer
             case "Lowercase": return new LowercaseNormalizer();
             case "Sequence":
                 var items = TokenizerJson.RequireArray(e, "normalizers", path)
-                    .Select((n, i) => FromJson(n, $"{path}.normalizers[{i}]")!).ToArray();
+                    .Select((n, i) => TokenizerJson.NotNull(FromJson(n, $"{path}.normalizers[{i}]"), $"{path}.normalizers[{i}]")).ToArray();
                 return new SequenceNormalizer(items);
             default:
                 throw new TokenizerException($"{path}.type: normalizer '{type}' is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, Sequence)");

@@ -22,7 +22,7 @@ public abstract class PostProcessor
             "ByteLevel" => new ByteLevelPostProcessor(e.GetRawText()),
             "TemplateProcessing" => TemplateProcessing.FromJson(e, path),
             "Sequence" => new SequencePostProcessor(TokenizerJson.RequireArray(e, "processors", path)
-                .Select((p, i) => FromJson(p, $"{path}.processors[{i}]")!).ToArray()),
+                .Select((p, i) => TokenizerJson.NotNull(FromJson(p, $"{path}.processors[{i}]"), $"{path}.processors[{i}]")).ToArray()),
             _ => throw new TokenizerException($"{path}.type: post-processor '{type}' is not supported (supported: ByteLevel, TemplateProcessing, Sequence)"),
         };
     }
@@ -53,7 +53,7 @@ internal sealed class TemplateProcessing(int[] before, int[] after, string json)
             var special = TokenizerJson.Optional(item, "SpecialToken") ?? throw new TokenizerException($"{itemPath}: expected SpecialToken or Sequence");
             string name = TokenizerJson.RequireString(special, "id", itemPath + ".SpecialToken");
             var entry = TokenizerJson.Optional(specials, name) ?? throw new TokenizerException($"{path}.special_tokens: '{name}' used in single is not defined");
-            var ids = TokenizerJson.RequireArray(entry, "ids", $"{path}.special_tokens.{name}").Select(x => x.GetInt32());
+            var ids = TokenizerJson.RequireArray(entry, "ids", $"{path}.special_tokens.{name}").Select(x => TokenizerJson.Int32Value(x, $"{path}.special_tokens.{name}.ids"));
             (seenSequence ? after : before).AddRange(ids);
         }
         return new TemplateProcessing(before.ToArray(), after.ToArray(), e.GetRawText());

@@ -46,7 +46,7 @@ public abstract class PreTokenizer
             }
             case "Sequence":
                 return new SequencePreTokenizer(TokenizerJson.RequireArray(e, "pretokenizers", path)
-                    .Select((p, i) => FromJson(p, $"{path}.pretokenizers[{i}]", first && i == 0)!).ToArray());
+                    .Select((p, i) => TokenizerJson.NotNull(FromJson(p, $"{path}.pretokenizers[{i}]", first && i == 0), $"{path}.pretokenizers[{i}]")).ToArray());
             case "Digits":
                 return new DigitsPreTokenizer(TokenizerJson.Bool(e, "individual_digits", false, path));
             default:
@@ -90,6 +90,8 @@ public sealed class SplitPreTokenizer : PreTokenizer
     private readonly SplitPatterns? _known;
     private readonly Regex? _engine;
 
+    private static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(2);
+
     public SplitPreTokenizer(string? regex, string? literal, string behavior)
     {
         _regex = regex; _literal = literal; _behavior = behavior;
@@ -98,7 +100,8 @@ public sealed class SplitPreTokenizer : PreTokenizer
             _known = behavior == "Isolated" ? SplitPatterns.ForRegex(regex) : null;
             if (_known is null)
             {
-                try { _engine = new Regex(regex, RegexOptions.CultureInvariant); }
+                // A timeout, because a pattern read from a file can backtrack catastrophically (e.g. "(a+)+b").
+                try { _engine = new Regex(regex, RegexOptions.CultureInvariant, MatchTimeout); }
                 catch (ArgumentException e) { throw new TokenizerException($"pre_tokenizer Split: the regex '{regex}' is not valid: {e.Message}"); }
             }
         }
@@ -112,8 +115,15 @@ public sealed class SplitPreTokenizer : PreTokenizer
             var matches = new List<(int, int)>();
             if (_engine is not null)
             {
-                for (var m = _engine.Match(text, start, length); m.Success; m = m.NextMatch())
-                    if (m.Length > 0) matches.Add((m.Index, m.Length));
+                try
+                {
+                    for (var m = _engine.Match(text, start, length); m.Success; m = m.NextMatch())
+                        if (m.Length > 0) matches.Add((m.Index, m.Length));
+                }
+                catch (RegexMatchTimeoutException)
+                {
+                    throw new TokenizerException($"pre_tokenizer Split: the regex '{_regex}' took over {MatchTimeout.TotalSeconds:0} s on a {length}-character piece (catastrophic backtracking); fix the pattern");
+                }
             }
             else if (_literal!.Length > 0)
             {

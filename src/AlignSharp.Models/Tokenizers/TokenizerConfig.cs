@@ -26,9 +26,19 @@ public sealed class TokenizerConfig
         string file = Directory.Exists(path) ? Path.Combine(path, "tokenizer_config.json") : path;
         if (!File.Exists(file)) return new TokenizerConfig();
         JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(file)); }
+        try { root = JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new TokenizerException($"{file}: not valid JSON at line {e.LineNumber + 1}: {e.Message}"); }
         if (root is not JsonObject obj) throw new TokenizerException($"{file}: expected a JSON object");
+        try { return Read(obj, file); }
+        catch (InvalidOperationException)
+        {
+            // JsonValue throws this for a string holding an unpaired surrogate escape, or a value of another kind.
+            throw new TokenizerException($"{file}: a value has the wrong type or a string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)");
+        }
+    }
+
+    private static TokenizerConfig Read(JsonObject obj, string file)
+    {
         var config = new TokenizerConfig { _extra = obj };
         config.BosToken = TokenName(obj, "bos_token", file);
         config.EosToken = TokenName(obj, "eos_token", file);

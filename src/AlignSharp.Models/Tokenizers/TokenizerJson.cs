@@ -43,6 +43,14 @@ internal static class TokenizerJson
         };
     }
 
+    /// <summary>A component of a Sequence (normalizers, pretokenizers, processors), which may not be null.</summary>
+    public static T NotNull<T>(T? component, string path) where T : class =>
+        component ?? throw new TokenizerException($"{path}: expected an object with a \"type\", found null");
+
+    /// <summary>An array element that must be a 32-bit integer.</summary>
+    public static int Int32Value(JsonElement v, string path) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw new TokenizerException($"{path}: expected an integer, found {v.GetRawText()}");
+
     public static int Int(JsonElement e, string key, string path)
     {
         var v = Require(e, key, path);

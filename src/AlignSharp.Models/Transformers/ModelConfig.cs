@@ -75,7 +75,8 @@ public sealed record ModelConfig
     public static ModelConfig FromJson(string json, string origin = "config.json")
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(json); }
+        // Duplicate keys are an error (JsonObject would otherwise throw on first access to any key).
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new ModelFormatException($"{origin}: not valid JSON at line {e.LineNumber + 1}: {e.Message}"); }
         if (root is not JsonObject c) throw new ModelFormatException($"{origin}: expected a JSON object");
         string modelType = Str(c, "model_type", origin) ?? throw new ModelFormatException($"{origin}: model_type: missing (expected llama, qwen2 or gpt2)");
@@ -93,6 +94,7 @@ public sealed record ModelConfig
         {
             int hidden = Int("n_embd") ?? Int("hidden_size") ?? throw Missing(origin, "n_embd");
             int heads = Int("n_head") ?? throw Missing(origin, "n_head");
+            if (heads <= 0) throw new ModelFormatException($"{origin}: n_head must be positive (got {heads})");
             config = new ModelConfig
             {
                 Architecture = arch,
@@ -114,7 +116,7 @@ public sealed record ModelConfig
             int hidden = Int("hidden_size") ?? throw Missing(origin, "hidden_size");
             int heads = Int("num_attention_heads") ?? throw Missing(origin, "num_attention_heads");
             var ropeParams = c["rope_parameters"] as JsonObject;
-            float theta = Float("rope_theta") ?? (ropeParams is not null ? FloatOrNull(ropeParams, "rope_theta", origin + ": rope_parameters") : null) ?? 10000f;
+            float theta = Float("rope_theta") ?? FloatAt(ropeParams?["rope_theta"], "rope_parameters.rope_theta", origin) ?? 10000f;
             config = new ModelConfig
             {
                 Architecture = arch,
@@ -124,10 +126,10 @@ public sealed record ModelConfig
                 NumLayers = Int("num_hidden_layers") ?? throw Missing(origin, "num_hidden_layers"),
                 NumHeads = heads,
                 NumKvHeads = Int("num_key_value_heads") ?? heads,
-                HeadDim = Int("head_dim") ?? hidden / heads,
+                HeadDim = Int("head_dim") ?? (heads > 0 ? hidden / heads : 0), // Validate names num_attention_heads
                 NormEps = Float("rms_norm_eps") ?? 1e-6f,
                 RopeTheta = theta,
-                RopeScaling = ParseRopeScaling(c["rope_scaling"] ?? (ropeParams is not null && Str(ropeParams, "rope_type", origin + ": rope_parameters") is { } ropeType && ropeType != "default" ? ropeParams : null), origin),
+                RopeScaling = ParseRopeScaling(c["rope_scaling"] ?? (ropeParams is not null && ropeParams.ContainsKey("rope_type") && StrAt(ropeParams["rope_type"], "rope_parameters.rope_type", origin) != "default" ? ropeParams : null), origin),
                 MaxPositions = Int("max_position_embeddings") ?? 2048,
                 TieWordEmbeddings = Bool(c, "tie_word_embeddings", origin) ?? false,
                 AttentionBias = Bool(c, "attention_bias", origin) ?? false,
@@ -136,7 +138,7 @@ public sealed record ModelConfig
             if (arch == Architecture.Qwen2 && Bool(c, "use_sliding_window", origin) == true)
                 throw new ModelFormatException($"{origin}: use_sliding_window: true is not supported");
         }
-        bool classifier = c["architectures"] is JsonArray archs && archs.Any(a => a is JsonValue v && v.TryGetValue(out string? name) && name.EndsWith("ForSequenceClassification"));
+        bool classifier = c["architectures"] is JsonArray archs && archs.Any(a => StrAt(a, "architectures[]", origin)?.EndsWith("ForSequenceClassification") == true);
         return config with
         {
             HasLmHead = !classifier,
@@ -144,8 +146,9 @@ public sealed record ModelConfig
             EosTokenIds = c["eos_token_id"] switch
             {
                 null => [],
-                JsonArray list => list.Select(x => TokenId(x, origin)).ToArray(),
-                var v => [TokenId(v, origin)],
+                JsonArray list => list.Select(x => IntAt(x, "eos_token_id[]", origin) ?? throw new ModelFormatException($"{origin}: eos_token_id[]: expected an integer, found null")).ToArray(),
+                JsonValue v => [IntAt(v, "eos_token_id", origin)!.Value],
+                _ => throw new ModelFormatException($"{origin}: eos_token_id: expected an integer or a list of integers"),
             },
             PadTokenId = Int("pad_token_id"),
             TorchDtype = Str(c, "torch_dtype", origin) ?? Str(c, "dtype", origin) ?? "float32",
@@ -156,13 +159,13 @@ public sealed record ModelConfig
     {
         if (node is null) return null;
         if (node is not JsonObject o) throw new ModelFormatException($"{origin}: rope_scaling: expected an object");
-        string where = origin + ": rope_scaling";
-        string type = Str(o, o.ContainsKey("rope_type") ? "rope_type" : "type", where) ?? throw new ModelFormatException($"{origin}: rope_scaling.rope_type: missing");
-        float factor = FloatOrNull(o, "factor", where) ?? throw new ModelFormatException($"{origin}: rope_scaling.factor: missing");
+        string type = StrAt(o["rope_type"] ?? o["type"], "rope_scaling.rope_type", origin) ?? throw new ModelFormatException($"{origin}: rope_scaling.rope_type: missing");
+        float factor = FloatAt(o["factor"], "rope_scaling.factor", origin) ?? throw new ModelFormatException($"{origin}: rope_scaling.factor: missing");
         return type switch
         {
-            "llama3" => new RopeScaling(type, factor, FloatOrNull(o, "low_freq_factor", where) ?? 1f, FloatOrNull(o, "high_freq_factor", where) ?? 4f,
-                IntOrNull(o, "original_max_position_embeddings", where) ?? 8192),
+            "llama3" => new RopeScaling(type, factor, FloatAt(o["low_freq_factor"], "rope_scaling.low_freq_factor", origin) ?? 1f,
+                FloatAt(o["high_freq_factor"], "rope_scaling.high_freq_factor", origin) ?? 4f,
+                IntAt(o["original_max_position_embeddings"], "rope_scaling.original_max_position_embeddings", origin) ?? 8192),
             "linear" => new RopeScaling(type, factor),
             _ => throw new ModelFormatException($"{origin}: rope_scaling.rope_type: '{type}' is not supported (supported: llama3, linear)"),
         };
@@ -233,34 +236,46 @@ public sealed record ModelConfig
 
     private static ModelFormatException Missing(string origin, string key) => new($"{origin}: {key}: missing");
 
-    private static int TokenId(JsonNode? node, string origin) => node switch
-    {
-        JsonValue v when v.TryGetValue(out int id) => id,
-        JsonValue v when v.TryGetValue(out double d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue => (int)d,
-        _ => throw new ModelFormatException($"{origin}: eos_token_id: expected an integer or a list of integers, found {node?.ToJsonString() ?? "null"}"),
-    };
+    private static string? Str(JsonObject c, string key, string origin) => StrAt(c[key], key, origin);
+    private static int? IntOrNull(JsonObject c, string key, string origin) => IntAt(c[key], key, origin);
+    private static float? FloatOrNull(JsonObject c, string key, string origin) => FloatAt(c[key], key, origin);
 
-    private static string? Str(JsonObject c, string key, string origin) => c[key] switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue(out string? s) => s,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected a string, found {other.ToJsonString()}"),
-    };
+    // The readers below check the JSON kind first: JsonValue.GetValue throws InvalidOperationException on a kind
+    // mismatch, and on a string holding an unpaired surrogate escape such as "\ud800".
 
-    private static int? IntOrNull(JsonObject c, string key, string origin) => c[key] switch
+    private static string? StrAt(JsonNode? node, string key, string origin)
     {
-        null => null,
-        JsonValue v when v.TryGetValue(out int i) => i,
-        JsonValue v when v.TryGetValue(out double d) && d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue => (int)d,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected an integer (32-bit), found {other.ToJsonString()}"),
-    };
+        if (node is null) return null;
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.String)
+            throw new ModelFormatException($"{origin}: {key}: expected a string, found {Show(node)}");
+        try { return v.GetValue<string>(); }
+        catch (InvalidOperationException) { throw new ModelFormatException($"{origin}: {key}: the string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff); fix the escape"); }
+    }
 
-    private static float? FloatOrNull(JsonObject c, string key, string origin) => c[key] switch
+    private static double? NumberAt(JsonNode? node, string key, string origin, string expected) =>
+        node is null ? null
+        : node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && double.IsFinite(d) ? d
+        : throw new ModelFormatException($"{origin}: {key}: expected {expected}, found {Show(node)}");
+
+    private static int? IntAt(JsonNode? node, string key, string origin) =>
+        NumberAt(node, key, origin, "an integer") is not { } d ? null
+        : d == Math.Floor(d) && d >= int.MinValue && d <= int.MaxValue ? (int)d
+        : throw new ModelFormatException($"{origin}: {key}: expected an integer in [{int.MinValue}, {int.MaxValue}], found {Show(node)}");
+
+    private static float? FloatAt(JsonNode? node, string key, string origin) =>
+        NumberAt(node, key, origin, "a number") is not { } d ? null
+        : float.IsFinite((float)d) ? (float)d
+        : throw new ModelFormatException($"{origin}: {key}: {Show(node)} is out of the float32 range");
+
+    /// <summary>The node as JSON for a message, cut to 60 characters (its kind when it cannot be written).</summary>
+    private static string Show(JsonNode? node)
     {
-        null => null,
-        JsonValue v when v.TryGetValue(out double d) => (float)d,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected a number, found {other.ToJsonString()}"),
-    };
+        if (node is null) return "null";
+        string text;
+        try { text = node.ToJsonString(); }
+        catch (InvalidOperationException) { return $"a {node.GetValueKind().ToString().ToLowerInvariant()}"; }
+        return text.Length <= 60 ? text : text[..57] + "...";
+    }
 
     private static bool? Bool(JsonObject c, string key, string origin) => c[key] switch
     {

@@ -14,8 +14,8 @@ public static class RecipeFile
         if (path is not null)
         {
             if (!File.Exists(path)) throw new TrainingException($"{path}: recipe file not found");
-            var yaml = new YamlStream();
-            try { using var reader = new StreamReader(path); yaml.Load(reader); }
+            YamlStream yaml;
+            try { yaml = SafeYaml.Load(File.ReadAllText(path)); }
             catch (YamlDotNet.Core.YamlException e) { throw new TrainingException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.Message}"); }
             if (yaml.Documents.Count > 0)
             {
@@ -23,8 +23,8 @@ public static class RecipeFile
                     throw new TrainingException($"{path}: expected a mapping of key: value at the top level");
                 foreach (var (k, v) in root.Children)
                 {
-                    string key = ((YamlScalarNode)k).Value ?? "";
                     string source = $"{path}:{k.Start.Line}";
+                    string key = (k as YamlScalarNode)?.Value ?? throw new TrainingException($"{source}: keys must be plain names (key: value), not lists or mappings");
                     values[key] = v switch
                     {
                         YamlScalarNode s => (s.Value ?? "null", source),

@@ -75,14 +75,15 @@ public sealed class JsonlDataset : IEnumerable<DatasetRow>
         SkippedRows = 0;
         _skipReasons.Clear();
         int lineNumber = 0;
-        foreach (string line in File.ReadLines(Path))
+        foreach (var bytes in ReadLineBytes(Path))
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
             DatasetRow row;
             try
             {
-                row = RowParser.Parse(line, Path, lineNumber, Kind);
+                string line = Decode(bytes, Path, lineNumber);
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                row = ParseRow(line, lineNumber);
             }
             catch (TrainingException e) when (SkipBadRows)
             {
@@ -96,4 +97,52 @@ public sealed class JsonlDataset : IEnumerable<DatasetRow>
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    DatasetRow ParseRow(string line, int lineNumber)
+    {
+        try { return RowParser.Parse(line, Path, lineNumber, Kind); }
+        catch (InvalidOperationException)
+        {
+            // JsonElement.GetString throws this for a string holding an unpaired surrogate escape such as "\ud800".
+            throw new TrainingException($"{Path}:{lineNumber}: a string holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff); fix or remove it");
+        }
+    }
+
+    /// <summary>
+    /// The file's lines as bytes (without '\n' and a trailing '\r'), so that each can be checked for UTF-8 on its own:
+    /// File.ReadLines would silently turn invalid bytes into U+FFFD and train on the replacement characters.
+    /// </summary>
+    static IEnumerable<byte[]> ReadLineBytes(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var line = new List<byte>();
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            for (int i = 0; i < read; i++)
+            {
+                if (buffer[i] != (byte)'\n') { line.Add(buffer[i]); continue; }
+                yield return TrimCarriageReturn(line);
+                line.Clear();
+            }
+        }
+        if (line.Count > 0) yield return TrimCarriageReturn(line);
+    }
+
+    static byte[] TrimCarriageReturn(List<byte> line) =>
+        line.Count > 0 && line[^1] == (byte)'\r' ? line.GetRange(0, line.Count - 1).ToArray() : line.ToArray();
+
+    /// <summary>Decodes one line (dropping a UTF-8 byte-order mark on line 1); invalid UTF-8 names the line and the byte.</summary>
+    static string Decode(byte[] bytes, string path, int lineNumber)
+    {
+        ReadOnlySpan<byte> span = bytes;
+        if (lineNumber == 1 && span.StartsWith("\uFEFF"u8)) span = span[3..];
+        var chars = new char[span.Length];
+        var status = System.Text.Unicode.Utf8.ToUtf16(span, chars, out int bytesRead, out int charsWritten, replaceInvalidSequences: false);
+        if (status != System.Buffers.OperationStatus.Done)
+            throw new TrainingException(
+                $"{path}:{lineNumber}: not valid UTF-8 (byte 0x{span[bytesRead]:X2} at column {bytesRead + 1}); save the file as UTF-8");
+        return new string(chars, 0, charsWritten);
+    }
 }
