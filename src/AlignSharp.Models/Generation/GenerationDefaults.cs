@@ -15,7 +15,7 @@ public static class GenerationDefaults
         string path = Path.Combine(folder, "generation_config.json");
         if (!File.Exists(path)) return options;
         JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(path)); }
+        try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new ModelFormatException($"{path}: not valid JSON at line {e.LineNumber + 1}: {e.Message}"); }
         if (root is not JsonObject c) throw new ModelFormatException($"{path}: expected a JSON object");
 
@@ -24,20 +24,20 @@ public static class GenerationDefaults
         {
             null => null,
             JsonValue v when v.TryGetValue(out double d) => (float)d,
-            var other => throw new ModelFormatException($"{path}: {key}: expected a number, found {other.ToJsonString()}"),
+            var other => throw new ModelFormatException($"{path}: {key}: expected a number, found {ModelConfig.Show(other)}"),
         };
         int? I(string key) => c[key] switch
         {
             null => null,
             JsonValue v when v.TryGetValue(out int i) => i,
             JsonValue v when v.TryGetValue(out double d) && d == Math.Floor(d) && Math.Abs(d) < int.MaxValue => (int)d,
-            var other => throw new ModelFormatException($"{path}: {key}: expected an integer, found {other.ToJsonString()}"),
+            var other => throw new ModelFormatException($"{path}: {key}: expected an integer, found {ModelConfig.Show(other)}"),
         };
         bool sample = c["do_sample"] switch
         {
             null => false,
             JsonValue v when v.TryGetValue(out bool b) => b,
-            var other => throw new ModelFormatException($"{path}: do_sample: expected true or false, found {other.ToJsonString()}"),
+            var other => throw new ModelFormatException($"{path}: do_sample: expected true or false, found {ModelConfig.Show(other)}"),
         };
         // Every value given is checked, also those that greedy decoding ignores, so a bad file is found at once.
         var given = options with

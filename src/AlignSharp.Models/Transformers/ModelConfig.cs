@@ -268,7 +268,7 @@ public sealed record ModelConfig
         : throw new ModelFormatException($"{origin}: {key}: {Show(node)} is out of the float32 range");
 
     /// <summary>The node as JSON for a message, cut to 60 characters (its kind when it cannot be written).</summary>
-    private static string Show(JsonNode? node)
+    internal static string Show(JsonNode? node)
     {
         if (node is null) return "null";
         string text;
@@ -281,7 +281,7 @@ public sealed record ModelConfig
     {
         null => null,
         JsonValue v when v.TryGetValue(out bool b) => b,
-        var other => throw new ModelFormatException($"{origin}: {key}: expected true or false, found {other.ToJsonString()}"),
+        var other => throw new ModelFormatException($"{origin}: {key}: expected true or false, found {Show(other)}"),
     };
 }
 

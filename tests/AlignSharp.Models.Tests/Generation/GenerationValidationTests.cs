@@ -80,6 +80,10 @@ public class GenerationValidationTests
     [InlineData("{\"max_new_tokens\": -3}", "generation_config.json: max_new_tokens must be ≥ 0")]
     [InlineData("{\"repetition_penalty\": 0}", "generation_config.json: repetition_penalty must be > 0")]
     [InlineData("{\"temperature\": ", "generation_config.json: not valid JSON")]
+    [InlineData("{\"temperature\": \"\\ud800\"}", "generation_config.json: temperature: expected a number")]
+    [InlineData("{\"top_k\": \"\\udc00\"}", "generation_config.json: top_k: expected an integer")]
+    [InlineData("{\"do_sample\": \"\\ud800\"}", "generation_config.json: do_sample: expected true or false")]
+    [InlineData("{\"top_k\": 5, \"top_k\": 6}", "generation_config.json: not valid JSON")]
     public void Bad_generation_config_values_name_the_file_and_key(string json, string message)
     {
         using var dir = new TempFolder();

@@ -23,6 +23,12 @@ public class ModelConfigBadInputTests
     public void Unpaired_surrogate_escape_in_a_number_field_is_a_format_error() =>
         Assert.Contains("vocab_size", Rejects(Llama(@"""vocab_size"": ""\udc00""")).Message);
 
+    [Theory]
+    [InlineData("tie_word_embeddings")]
+    [InlineData("attention_bias")]
+    public void Unpaired_surrogate_escape_in_a_boolean_field_is_a_format_error(string key) =>
+        Assert.Contains(key, Rejects(Llama($@"""{key}"": ""\ud800""")).Message);
+
     [Fact]
     public void Rope_scaling_factor_of_the_wrong_type_names_the_key() =>
         Assert.Contains("rope_scaling.factor", Rejects(Llama(@"""rope_scaling"": {""rope_type"": ""llama3"", ""factor"": ""8""}")).Message);
