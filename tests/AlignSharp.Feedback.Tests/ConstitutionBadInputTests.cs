@@ -11,4 +11,22 @@ public class ConstitutionBadInputTests
         Assert.Contains("c.yaml", e.Message);
         Assert.Contains("nested more than", e.Message);
     }
+
+    [Theory]
+    [InlineData("a: &a [x, x]\n*c: &c [*a, *a]\n")]  // the key is an alias to the value it keys (found by tools/fuzz: a stack overflow)
+    [InlineData("a: &a [x, *a]\n")]                   // a list that contains itself
+    [InlineData("b: *a\na: &a x\n")]                  // an alias before its anchor
+    public void Cyclic_or_forward_aliases_are_an_error_not_a_stack_overflow(string yaml)
+    {
+        var e = Assert.Throws<FeedbackException>(() => Constitution.Parse(yaml, "c.yaml"));
+        Assert.Contains("c.yaml", e.Message);
+        Assert.Contains("alias *", e.Message);
+    }
+
+    [Fact]
+    public void An_alias_to_a_finished_anchor_still_loads_as_yaml()
+    {
+        var stream = AlignSharp.Training.Config.SafeYaml.Load("a: &a [x, y]\nb: *a\n");
+        Assert.Single(stream.Documents);
+    }
 }

@@ -253,7 +253,10 @@ public sealed class Tokenizer
                 text.Append(added.Content);
                 continue;
             }
-            string token = Model.IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), $"decode: id {id} is not in the vocabulary (size {VocabSize})");
+            // Past the vocabulary is the caller's mistake; a gap inside it (an id no token has) is the tokenizer file's.
+            string token = Model.IdToToken(id) ?? throw (id >= 0 && id < VocabSize
+                ? new TokenizerException($"decode: id {id} has no token in this tokenizer (its vocabulary of size {VocabSize} has gaps)")
+                : new ArgumentOutOfRangeException(nameof(ids), $"decode: id {id} is not in the vocabulary (size {VocabSize})"));
             ByteLevel.Decode(token, bytes);
         }
         Flush();

@@ -25,6 +25,20 @@ public class TokenizerBadInputTests : IDisposable
     }
 
     [Fact]
+    public void Decoding_an_id_in_a_gap_of_the_vocabulary_is_a_tokenizer_error()
+    {
+        // Found by tools/fuzz: a vocabulary without id 1 (below its size) made Decode throw ArgumentOutOfRangeException.
+        var json = JsonNode.Parse(Gpt2Json)!;
+        var vocab = json["model"]!["vocab"]!.AsObject();
+        string gap = vocab.First(kv => kv.Value!.GetValue<int>() == 1).Key;
+        vocab.Remove(gap);
+        var tokenizer = Tokenizer.FromJson(json.ToJsonString());
+        Assert.True(tokenizer.VocabSize > 1);
+        Assert.Contains("id 1", Assert.Throws<TokenizerException>(() => tokenizer.Decode([0, 1])).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([tokenizer.VocabSize])); // past the end: the caller's mistake
+    }
+
+    [Fact]
     public void Catastrophic_split_regex_is_a_tokenizer_error_not_a_hang()
     {
         var json = JsonNode.Parse(Gpt2Json)!;
