@@ -53,7 +53,7 @@ internal static class TrainCommand
             yield return "";
             yield return $"{method} keys:";
             foreach (var opt in own)
-                foreach (var line in typeof(ConfigBinder).GetMethod(nameof(ConfigBinder.Describe))!.MakeGenericMethod(opt.GetType()).Invoke(null, [opt, null]) as IEnumerable<string> ?? [])
+                foreach (var line in ConfigBinder.Describe(opt))
                     yield return line;
         }
         yield return "";

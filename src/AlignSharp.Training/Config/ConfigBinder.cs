@@ -98,9 +98,9 @@ public static class ConfigBinder
     private static string Describe(Type t) =>
         t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(" | ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
 
-    /// <summary>Every key of <paramref name="options"/> with its value as a recipe would write it.</summary>
-    public static IEnumerable<(string Key, string Value)> Values<T>(T options) where T : class =>
-        Settable(typeof(T)).Select(p => (SnakeCase(p.Name), p.GetValue(options) switch
+    /// <summary>Every key of <paramref name="options"/> (its runtime type's properties) with its value as a recipe would write it.</summary>
+    public static IEnumerable<(string Key, string Value)> Values(object options) =>
+        Settable(options.GetType()).Select(p => (SnakeCase(p.Name), p.GetValue(options) switch
         {
             null => "null",
             string s => s.Length == 0 ? "\"\"" : s,
@@ -127,9 +127,9 @@ public static class ConfigBinder
     /// "key: default  description (a | b | c)" lines for --help: the key and its default as a recipe writes them, the
     /// property's <c>[Description]</c> (or <paramref name="help"/>'s text for the key), and the allowed values of a closed set.
     /// </summary>
-    public static IEnumerable<string> Describe<T>(T defaults, IReadOnlyDictionary<string, string>? help = null) where T : class
+    public static IEnumerable<string> Describe(object defaults, IReadOnlyDictionary<string, string>? help = null)
     {
-        var properties = Settable(typeof(T));
+        var properties = Settable(defaults.GetType());
         var heads = Values(defaults).Select(kv => (kv.Key, Head: $"  {kv.Key}: {kv.Value}")).ToList();
         const int width = 36; // fixed, so lines of two option sets compare equal when a key's value does
         for (int i = 0; i < properties.Length; i++)

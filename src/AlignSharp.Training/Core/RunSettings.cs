@@ -36,9 +36,8 @@ public static class RunSettings
     public static Dictionary<string, string> Of(TrainingArguments args, long totalSteps, IEnumerable<object> methodOptions)
     {
         var values = ConfigBinder.Values(args).ToDictionary(kv => kv.Key, kv => kv.Value);
-        var describe = typeof(ConfigBinder).GetMethod(nameof(ConfigBinder.Values))!;
         foreach (var options in methodOptions)
-            foreach (var (key, value) in (IEnumerable<(string, string)>)describe.MakeGenericMethod(options.GetType()).Invoke(null, [options])!)
+            foreach (var (key, value) in ConfigBinder.Values(options))
                 values[key] = value;
         values[TotalStepsKey] = totalSteps.ToString(CultureInfo.InvariantCulture);
         return values;
