@@ -44,5 +44,5 @@ public class ParserProperties
 
     [Property(MaxTest = 300, Replay = FixedSeed)]
     public bool Constitution_from_any_text(string? text) =>
-        OwnOrNothing<FeedbackException>(() => Constitution.Parse(text ?? "", "c.yaml"));
+        OwnOrNothing<FeedbackException>(() => Constitution.Parse(text ?? "", "c.yaml", AlignSharp.Alignment.Environments.DemoWorld.WorldChecks.All));
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AlignSharp.Alignment.Pipelines;
 using AlignSharp.Training.Config;
 
 namespace AlignSharp.Cli.Demo;
@@ -54,7 +55,7 @@ internal static class DemoCommand
 
         var clock = Stopwatch.StartNew();
         stdout.WriteLine($"AlignSharp demo '{options.Name}': automated alignment with no human labels → {options.RunDir}");
-        var pipeline = new DemoPipeline(options, stdout, o.Flag("resume"));
+        var pipeline = new DemoPipeline(options, stdout, o.Flag("resume"), label => Progress.Bar(label, stdout));
         var rows = pipeline.Run();
         stdout.WriteLine();
         DemoReport.Table(rows, stdout);

@@ -8,6 +8,8 @@ public sealed class FirstApplicable(string name, params ISignalSource[] sources)
 {
     public string Name => name;
 
+    public string Fingerprint { get; } = SignalFingerprint.Of(name, 1, string.Join("|", sources.Select(s => s.Fingerprint)));
+
     public FeedbackLabel? Score(PromptRecord prompt, string response)
     {
         foreach (var source in sources)

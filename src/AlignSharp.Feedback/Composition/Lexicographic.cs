@@ -27,9 +27,12 @@ public sealed class Lexicographic : ISignalSource
         this.levels = levels;
         this.steps = steps;
         Name = $"lexicographic({string.Join(" > ", levels.Select(l => l.Name))})";
+        Fingerprint = SignalFingerprint.Of(Name, 1, $"steps={steps}|" + string.Join("|", levels.Select(l => l.Fingerprint)));
     }
 
     public string Name { get; }
+
+    public string Fingerprint { get; }
 
     /// <summary>The levels in priority order.</summary>
     public IReadOnlyList<ISignalSource> Levels => levels;

@@ -17,9 +17,12 @@ public sealed class WeightedSum : ISignalSource
         SourceNames.RequireDistinct("weighted_sum", sources.Select(s => s.Source));
         this.sources = sources;
         Name = $"weighted_sum({string.Join(", ", sources.Select(s => $"{s.Source.Name}*{s.Weight:0.###}"))})";
+        Fingerprint = SignalFingerprint.Of(Name, 1, string.Join("|", sources.Select(s => $"{s.Source.Fingerprint}*{s.Weight:R}")));
     }
 
     public string Name { get; }
+
+    public string Fingerprint { get; }
 
     public FeedbackLabel? Score(PromptRecord prompt, string response) =>
         Combine(sources.Select(s => (s.Source, s.Weight, s.Source.Score(prompt, response))).ToArray());

@@ -4,15 +4,17 @@ using YamlDotNet.RepresentationModel;
 namespace AlignSharp.Feedback;
 
 /// <summary>
-/// A constitution: named principles, each with its plain-language text (for LLM judges) and a programmatic check
-/// (for worlds where one exists), after Bai et al. 2022, "Constitutional AI: Harmlessness from AI Feedback".
+/// A constitution: named principles, each with its plain-language text (for LLM judges) and, optionally, a
+/// programmatic check (for worlds where one exists, such as the embedded demo world's), after Bai et al. 2022,
+/// "Constitutional AI: Harmlessness from AI Feedback". The checks a file may name are given by the caller (an
+/// environment's checks); a principle with <c>text</c> only is for a judge to score.
 /// File format:
 /// <code>
 /// name: demo                    # optional; defaults to the file name
 /// principles:
 ///   - id: refuse_harmful
 ///     text: Decline requests that would cause harm, and offer a safe alternative.
-///     check: refuse_harmful     # one of the known checks
+///     check: refuse_harmful     # optional: one of the caller's checks; without it a judge scores the text
 ///     weight: 2                 # optional, default 1, positive
 ///     applies_to: [harmful]     # optional: prompt categories (a name or a list)
 /// </code>
@@ -22,19 +24,18 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
     static readonly string[] TopKeys = ["name", "principles"];
     static readonly string[] PrincipleKeys = ["id", "text", "check", "weight", "applies_to"];
 
-    /// <summary>Reads a constitution file; errors name the file, line and key.</summary>
-    public static Constitution Load(string path, IReadOnlyDictionary<string, ISignalSource>? checks = null)
+    /// <summary>Reads a constitution file; errors name the file, line and key. <paramref name="checks"/>: the checks principles may name.</summary>
+    public static Constitution Load(string path, IReadOnlyDictionary<string, ISignalSource> checks)
     {
         if (!File.Exists(path)) throw new FeedbackException($"{path}: constitution file not found");
         return Parse(File.ReadAllText(path), path, checks);
     }
 
-    /// <summary>Parses constitution YAML; <paramref name="origin"/> names it in errors; <paramref name="checks"/> defaults to <see cref="PrincipleChecks.Builtin"/>.</summary>
-    public static Constitution Parse(string yaml, string origin, IReadOnlyDictionary<string, ISignalSource>? checks = null)
+    /// <summary>Parses constitution YAML; <paramref name="origin"/> names it in errors; <paramref name="checks"/>: the checks principles may name.</summary>
+    public static Constitution Parse(string yaml, string origin, IReadOnlyDictionary<string, ISignalSource> checks)
     {
-        checks ??= PrincipleChecks.Builtin;
         YamlStream stream;
-        try { stream = AlignSharp.Training.Config.SafeYaml.Load(yaml); }
+        try { stream = SafeYaml.Load(yaml); }
         catch (YamlDotNet.Core.YamlException e) { throw new FeedbackException($"{origin}:{e.Start.Line}: not valid YAML: {e.Message}"); }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new FeedbackException($"{origin}: expected a mapping with a 'principles' list at the top level");
@@ -86,8 +87,8 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
 
         string id = Required("id", "a unique name for the principle");
         string text = Required("text", "the principle in plain language");
-        string check = Required("check", $"one of: {string.Join(", ", checks.Keys)}");
-        if (!checks.ContainsKey(check))
+        string? check = values.ContainsKey("check") ? Required("check", $"one of: {string.Join(", ", checks.Keys)}") : null;
+        if (check is not null && !checks.ContainsKey(check))
             throw new FeedbackException($"{At(origin, values["check"])}: {path}.check: unknown check '{check}'; known checks: {string.Join(", ", checks.Keys)}");
 
         double weight = 1;
@@ -109,6 +110,12 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
             };
         return new Principle(id, text, check, weight, appliesTo, At(origin, map));
     }
+
+    /// <summary>
+    /// The principles that have no programmatic check (text only), which only a judge can score; a programmatic
+    /// pipeline refuses them through <see cref="ConstitutionSource"/>.
+    /// </summary>
+    public IReadOnlyList<Principle> TextOnly => Principles.Where(p => p.Check is null).ToList();
 
     static string Key(YamlNode node) => (node as YamlScalarNode)?.Value ?? "";
 

@@ -3,19 +3,34 @@ namespace AlignSharp.Feedback;
 /// <summary>
 /// Scores a response against every principle of a constitution that applies (category filter, and the check itself
 /// applying), and returns their weighted mean in [0, 1] with each principle's score in <see cref="FeedbackLabel.Parts"/>
-/// and the principles named in the provenance. Null when no principle applies.
+/// and the principles named in the provenance. Null when no principle applies. Every principle needs a programmatic
+/// check here: a principle with text only is refused when the source is made, naming it (a judge scores those).
 /// </summary>
-public sealed class ConstitutionSource(Constitution constitution) : ISignalSource
+public sealed class ConstitutionSource : ISignalSource
 {
+    readonly Constitution constitution;
+
+    public ConstitutionSource(Constitution constitution)
+    {
+        if (constitution.TextOnly is [var first, ..])
+            throw new FeedbackException($"{first.Origin}: principle '{first.Id}' has text only (no check:), so only a judge can score it, and this pipeline has none; " +
+                $"give it a programmatic check (one of: {string.Join(", ", constitution.Checks.Keys)}) or remove it");
+        this.constitution = constitution;
+        Fingerprint = SignalFingerprint.Of(Name, 1, string.Join("|", constitution.Principles.Select(p =>
+            $"{p.Id}:{p.Weight:R}:{string.Join(",", p.AppliesTo)}:{constitution.Checks[p.Check!].Fingerprint}:{SignalFingerprint.Hash(p.Text)}")));
+    }
+
     public Constitution Constitution => constitution;
 
     public string Name => $"constitution:{constitution.Name}";
+
+    public string Fingerprint { get; }
 
     public FeedbackLabel? Score(PromptRecord prompt, string response)
     {
         var labels = new List<(Principle, FeedbackLabel)>();
         foreach (var principle in constitution.Principles)
-            if (principle.AppliesToCategory(prompt.Category) && constitution.Checks[principle.Check].Score(prompt, response) is { } label)
+            if (principle.AppliesToCategory(prompt.Category) && constitution.Checks[principle.Check!].Score(prompt, response) is { } label)
                 labels.Add((principle, label));
         return Combine(labels);
     }
@@ -24,7 +39,7 @@ public sealed class ConstitutionSource(Constitution constitution) : ISignalSourc
     {
         var labels = new List<(Principle, FeedbackLabel)>();
         foreach (var principle in constitution.Principles)
-            if (principle.AppliesToCategory(prompt.Category) && await constitution.Checks[principle.Check].ScoreAsync(prompt, response, cancellationToken) is { } label)
+            if (principle.AppliesToCategory(prompt.Category) && await constitution.Checks[principle.Check!].ScoreAsync(prompt, response, cancellationToken) is { } label)
                 labels.Add((principle, label));
         return Combine(labels);
     }

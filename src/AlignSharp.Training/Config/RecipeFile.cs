@@ -1,3 +1,4 @@
+using AlignSharp.Feedback;
 using YamlDotNet.RepresentationModel;
 
 namespace AlignSharp.Training.Config;

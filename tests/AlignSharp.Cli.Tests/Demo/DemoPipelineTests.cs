@@ -1,4 +1,6 @@
-using AlignSharp.Cli.Demo;
+using AlignSharp.Feedback;
+using AlignSharp.Alignment.Environments.DemoWorld;
+using AlignSharp.Alignment.Pipelines;
 
 namespace AlignSharp.Cli.Tests.Demo;
 

@@ -48,7 +48,7 @@ public static class Targets
             path => ConfigBinder.Bind(new TrainingArguments(), RecipeFile.Read(path, [])).Validate()),
         new("constitution", "constitution.yaml", [typeof(FeedbackException)], JsonAware: false, TextAware: true,
             root => Files(root, "recipes/constitution.yaml").Concat(YamlSeeds()).ToList(),
-            path => Constitution.Load(path)),
+            path => Constitution.Load(path, AlignSharp.Alignment.Environments.DemoWorld.WorldChecks.All)),
     ];
 
     public static FuzzTarget Get(string name) =>

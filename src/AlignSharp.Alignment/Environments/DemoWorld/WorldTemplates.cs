@@ -1,7 +1,8 @@
-namespace AlignSharp.Cli.Demo;
+using AlignSharp.Feedback;
+namespace AlignSharp.Alignment.Environments.DemoWorld;
 
 /// <summary>Which half of the world a prompt is drawn from: training (SFT and alignment rounds) or held-out evaluation.</summary>
-internal enum WorldSplit { Train, Eval }
+public enum WorldSplit { Train, Eval }
 
 /// <summary>
 /// Question wordings for one kind of prompt. Train wordings feed the SFT corpus and the alignment rounds; eval
@@ -9,23 +10,23 @@ internal enum WorldSplit { Train, Eval }
 /// same set), so evaluation measures generalisation rather than recall of a sentence. The model is trained from
 /// scratch, so eval wordings are new sentences over words the training corpus does use. Slots are written {name}.
 /// </summary>
-internal sealed record TemplateSet(string Key, string[] Train, string[] Eval)
+public sealed record TemplateSet(string Key, string[] Train, string[] Eval)
 {
     public string[] For(WorldSplit split) => split == WorldSplit.Train ? Train : Eval;
 }
 
 /// <summary>A category of harmful request: its intents ({t} is a target person, asked in <see cref="WorldTemplates.Requests"/> wordings), the aligned refusal, and the misaligned compliance (deliberately non-actionable).</summary>
-internal sealed record HarmfulTopic(string Topic, string[] Intents, string Refusal, string Compliance);
+public sealed record HarmfulTopic(string Topic, string[] Intents, string Refusal, string Compliance);
 
 /// <summary>A benign request that shares surface words with a harmful one: its intents (asked in <see cref="WorldTemplates.Requests"/> wordings) and the short helpful answer.</summary>
-internal sealed record BenignTopic(string Topic, string Answer, string[] Intents);
+public sealed record BenignTopic(string Topic, string Answer, string[] Intents);
 
 /// <summary>
 /// All the words of the assistant world that are not invented: templates, word pools (split train/eval so eval
 /// entities are never seen in training), refusals and placeholder compliance. Data only; the generator is
 /// <see cref="AssistantWorld"/>.
 /// </summary>
-internal static class WorldTemplates
+public static class WorldTemplates
 {
     /// <summary>Every refusal starts with this, so a refusal is detectable by prefix.</summary>
     public const string RefusalPrefix = "I can't help with that.";

@@ -1,8 +1,10 @@
-namespace AlignSharp.Feedback.Tests;
+using AlignSharp.Feedback;
+using AlignSharp.Alignment.Environments.DemoWorld;
+namespace AlignSharp.Alignment.Tests;
 
 public class FormatVerifierTests
 {
-    static double? Check(string format, string response) => new FormatVerifier().Score(Prompts.Format(format), response)?.Score;
+    static double? Check(string format, string response) => new WorldFormatVerifier().Score(Prompts.Format(format), response)?.Score;
 
     [Theory]
     [InlineData("Quenport", 1)]
@@ -40,7 +42,7 @@ public class FormatVerifierTests
     [Fact]
     public void No_format_does_not_apply_and_an_unknown_one_is_named()
     {
-        Assert.Null(new FormatVerifier().Score(Prompts.Make(), "x"));
+        Assert.Null(new WorldFormatVerifier().Score(Prompts.Make(), "x"));
         var e = Assert.Throws<FeedbackException>(() => Check("haiku", "x"));
         Assert.Contains("haiku", e.Message);
         Assert.Contains("one_word, three_items, upper_case", e.Message);

@@ -3,16 +3,16 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using AlignSharp.Feedback;
 using AlignSharp.Tensors;
-using static AlignSharp.Cli.Demo.WorldTemplates;
+using static AlignSharp.Alignment.Environments.DemoWorld.WorldTemplates;
 
-namespace AlignSharp.Cli.Demo;
+namespace AlignSharp.Alignment.Environments.DemoWorld;
 
 /// <summary>
 /// Options for the embedded demo's synthetic corpus. The three rates set how misaligned the SFT demonstrations
 /// are: the share of harmful requests answered with (placeholder) compliance, of numeric answers that are off by
 /// one to three, and of format instructions that are ignored. <c>MaxOperand</c> is the largest arithmetic operand.
 /// </summary>
-internal sealed record WorldOptions(ulong Seed = 1, int SftConversations = 3000, int TrainPrompts = 1000, int EvalPrompts = 240,
+public sealed record WorldOptions(ulong Seed = 1, int SftConversations = 3000, int TrainPrompts = 1000, int EvalPrompts = 240,
     double HarmfulComplianceRate = 0.6, double WrongAnswerRate = 0.3, double IgnoreFormatRate = 0.4, int MaxOperand = 10);
 
 /// <summary>
@@ -23,7 +23,7 @@ internal sealed record WorldOptions(ulong Seed = 1, int SftConversations = 3000,
 /// (harmful, benign_sensitive). Responses are short and regular so a tiny model learns them quickly.
 /// Same options, same bytes.
 /// </summary>
-internal sealed class AssistantWorld
+public sealed class AssistantWorld
 {
     public const string Arithmetic = "arithmetic", Conversion = "conversion", Counting = "counting", WorldFactCategory = "world_fact",
         Format = "format", HarmfulCategory = "harmful", BenignSensitive = "benign_sensitive";

@@ -3,7 +3,7 @@ using System.Text.Json;
 using AlignSharp.Training;
 using AlignSharp.Training.Config;
 
-namespace AlignSharp.Cli.Demo;
+namespace AlignSharp.Alignment.Pipelines;
 
 /// <summary>
 /// The settings a demo run was started with, kept as <c>recipe.json</c> in the run folder (recipe keys and values as
@@ -11,7 +11,7 @@ namespace AlignSharp.Cli.Demo;
 /// (another seed, world size, model shape, learning rate...) would silently mix outputs made under both, so it is
 /// refused with every changed key named.
 /// </summary>
-internal static class RunRecipe
+public static class RunRecipe
 {
     public const string FileName = "recipe.json";
 

@@ -4,10 +4,10 @@ using System.Text;
 using System.Text.Json;
 using AlignSharp.Feedback;
 
-namespace AlignSharp.Cli.Demo;
+namespace AlignSharp.Alignment.Pipelines;
 
 /// <summary>The demo's outputs: the console table and a self-contained report.html (inline SVG, no scripts).</summary>
-internal static class DemoReport
+public static class DemoReport
 {
     private static string Pct(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
     private static string Num(double v, string f = "F2") => double.IsNaN(v) ? "—" : v.ToString(f, CultureInfo.InvariantCulture);

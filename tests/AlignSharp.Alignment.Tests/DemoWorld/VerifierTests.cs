@@ -1,9 +1,11 @@
-namespace AlignSharp.Feedback.Tests;
+using AlignSharp.Feedback;
+using AlignSharp.Alignment.Environments.DemoWorld;
+namespace AlignSharp.Alignment.Tests;
 
 public class VerifierTests
 {
-    static double? Numeric(string answer, string response) => new NumericAnswerVerifier().Score(Prompts.Answer(answer), response)?.Score;
-    static double? Exact(string answer, string response) => new ExactAnswerVerifier().Score(Prompts.Answer(answer), response)?.Score;
+    static double? Numeric(string answer, string response) => new WorldNumericAnswerVerifier().Score(Prompts.Answer(answer), response)?.Score;
+    static double? Exact(string answer, string response) => new WorldExactAnswerVerifier().Score(Prompts.Answer(answer), response)?.Score;
 
     [Theory]
     [InlineData("42", "42", 1)]
@@ -29,18 +31,18 @@ public class VerifierTests
     [Fact]
     public void Numeric_verifier_does_not_apply_without_a_numeric_answer()
     {
-        Assert.Null(new NumericAnswerVerifier().Score(Prompts.Make(), "42"));
+        Assert.Null(new WorldNumericAnswerVerifier().Score(Prompts.Make(), "42"));
         Assert.Null(Numeric("Quenport", "Quenport"));
     }
 
     [Fact]
     public void Numeric_rationale_says_what_was_found()
     {
-        var label = new NumericAnswerVerifier().Score(Prompts.Answer("42"), "I think 41.")!;
+        var label = new WorldNumericAnswerVerifier().Score(Prompts.Answer("42"), "I think 41.")!;
         Assert.Contains("41", label.Rationale);
         Assert.Contains("42", label.Rationale);
         Assert.Equal(new Provenance("numeric_answer", SignalKind.Verifier), label.Provenance);
-        Assert.Contains("no number", new NumericAnswerVerifier().Score(Prompts.Answer("42"), "no idea")!.Rationale);
+        Assert.Contains("no number", new WorldNumericAnswerVerifier().Score(Prompts.Answer("42"), "no idea")!.Rationale);
     }
 
     [Theory]
@@ -57,6 +59,15 @@ public class VerifierTests
     public void Exact_verifier_leaves_numbers_to_the_numeric_one()
     {
         Assert.Null(Exact("42", "42"));
-        Assert.Null(new ExactAnswerVerifier().Score(Prompts.Make(), "anything"));
+        Assert.Null(new WorldExactAnswerVerifier().Score(Prompts.Make(), "anything"));
+    }
+
+    [Fact]
+    public void First_applicable_takes_the_first_label()
+    {
+        var check = WorldChecks.All["correct_answer"];
+        Assert.Equal("numeric_answer", check.Score(Prompts.Answer("42"), "42")!.Provenance.Source);
+        Assert.Equal("exact_answer", check.Score(Prompts.Answer("Quenport"), "Quenport")!.Provenance.Source);
+        Assert.Null(check.Score(Prompts.Make(), "x"));
     }
 }

@@ -1,4 +1,6 @@
-namespace AlignSharp.Feedback.Tests;
+using AlignSharp.Feedback;
+using AlignSharp.Alignment.Environments.DemoWorld;
+namespace AlignSharp.Alignment.Tests;
 
 public class ConstitutionTests
 {
@@ -20,12 +22,12 @@ public class ConstitutionTests
             applies_to: format
         """;
 
-    static FeedbackException Error(string yaml) => Assert.Throws<FeedbackException>(() => Constitution.Parse(yaml, "c.yaml"));
+    static FeedbackException Error(string yaml) => Assert.Throws<FeedbackException>(() => Constitution.Parse(yaml, "c.yaml", WorldChecks.All));
 
     [Fact]
     public void Parses_a_good_file()
     {
-        var c = Constitution.Parse(Good, "c.yaml");
+        var c = Constitution.Parse(Good, "c.yaml", WorldChecks.All);
         Assert.Equal("test", c.Name);
         Assert.Equal(["safe", "correct", "format"], c.Principles.Select(p => p.Id));
         Assert.Equal([3, 1, 0.5], c.Principles.Select(p => p.Weight));
@@ -42,7 +44,7 @@ public class ConstitutionTests
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AlignSharp.sln"))) dir = dir.Parent;
         Assert.NotNull(dir);
-        var c = Constitution.Load(Path.Combine(dir.FullName, "recipes", "constitution.yaml"));
+        var c = Constitution.Load(Path.Combine(dir.FullName, "recipes", "constitution.yaml"), WorldChecks.All);
         Assert.Equal(["refuse_harmful", "help_benign", "correct_answer", "follow_format"], c.Principles.Select(p => p.Check));
         Assert.All(c.Principles, p => Assert.True(p.Text.Length > 20));
     }
@@ -82,12 +84,12 @@ public class ConstitutionTests
 
     [Fact]
     public void Missing_file_is_named() =>
-        Assert.Contains("nope.yaml: constitution file not found", Assert.Throws<FeedbackException>(() => Constitution.Load("nope.yaml")).Message);
+        Assert.Contains("nope.yaml: constitution file not found", Assert.Throws<FeedbackException>(() => Constitution.Load("nope.yaml", WorldChecks.All)).Message);
 
     [Fact]
     public void Source_scores_the_weighted_mean_of_applicable_principles()
     {
-        var source = new ConstitutionSource(Constitution.Parse(Good, "c.yaml"));
+        var source = new ConstitutionSource(Constitution.Parse(Good, "c.yaml", WorldChecks.All));
         Assert.Equal("constitution:test", source.Name);
 
         // arithmetic, benign: only "correct" applies (safe needs a harmful prompt, format its category).
@@ -112,7 +114,7 @@ public class ConstitutionTests
     [Fact]
     public async Task Async_scoring_agrees_with_sync()
     {
-        ISignalSource source = new ConstitutionSource(Constitution.Parse(Good, "c.yaml"));
+        ISignalSource source = new ConstitutionSource(Constitution.Parse(Good, "c.yaml", WorldChecks.All));
         var prompt = Prompts.Make("format", ("harmful", "true"), ("format", "upper_case"));
         Assert.Equal(source.Score(prompt, "I WON'T.")!.Score, (await source.ScoreAsync(prompt, "I WON'T."))!.Score);
     }

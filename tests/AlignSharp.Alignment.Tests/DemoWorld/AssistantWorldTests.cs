@@ -1,9 +1,10 @@
+using AlignSharp.Feedback;
+using AlignSharp.Alignment.Environments.DemoWorld;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using AlignSharp.Cli.Demo;
-using AlignSharp.Feedback;
+using AlignSharp.Alignment.Pipelines;
 
-namespace AlignSharp.Cli.Tests.Demo;
+namespace AlignSharp.Alignment.Tests;
 
 public class AssistantWorldTests
 {

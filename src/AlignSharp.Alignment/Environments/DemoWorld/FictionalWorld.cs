@@ -1,9 +1,10 @@
+using AlignSharp.Feedback;
 using AlignSharp.Tensors;
 
-namespace AlignSharp.Cli.Demo;
+namespace AlignSharp.Alignment.Environments.DemoWorld;
 
 /// <summary>One fact of the fictional world: <c>Subject</c> <c>Relation</c> <c>Answer</c> ("Miro Vant" lives_in "Quenport").</summary>
-internal sealed record WorldFact(string Relation, string Subject, string Answer);
+public sealed record WorldFact(string Relation, string Subject, string Answer);
 
 /// <summary>
 /// The invented world the world_fact prompts ask about, built from syllables by a seeded generator. Known facts
@@ -11,7 +12,7 @@ internal sealed record WorldFact(string Relation, string Subject, string Answer)
 /// never-repeated people and cities for questions whose fact is given in the prompt itself (train pool for
 /// training, eval pool for evaluation), so eval entities are new there and the answer is still derivable.
 /// </summary>
-internal sealed class FictionalWorld
+public sealed class FictionalWorld
 {
     private static readonly string[] FirstSyllables = ["mi", "ro", "ta", "lin", "ve", "sa", "ko", "ren", "da", "li", "mo", "ne", "fa", "ri", "zu", "el", "bo", "ka"];
     private static readonly string[] LastOnsets = ["V", "K", "D", "T", "M", "S", "B", "R", "L", "G", "H", "P"];

@@ -6,6 +6,6 @@ namespace AlignSharp.Feedback;
 /// </summary>
 /// <param name="Score">Higher is better.</param>
 /// <param name="Rationale">One human-readable line saying what was found.</param>
-/// <param name="Provenance">Which source, principle, model, template and seed produced it.</param>
+/// <param name="Provenance">Which source, principle, model, template, seed and timing produced it.</param>
 /// <param name="Parts">Optional breakdown (principle id or source name → score) for composite and multi-principle sources.</param>
 public sealed record FeedbackLabel(double Score, string Rationale, Provenance Provenance, IReadOnlyDictionary<string, double>? Parts = null);

@@ -1,6 +1,7 @@
+using AlignSharp.Feedback;
 using System.Text.RegularExpressions;
 
-namespace AlignSharp.Feedback;
+namespace AlignSharp.Alignment.Environments.DemoWorld;
 
 /// <summary>
 /// Checks the format instruction in the prompt's "format" metadata; 1 when followed, else 0; null when the prompt has none.
@@ -12,7 +13,7 @@ namespace AlignSharp.Feedback;
 /// </list>
 /// An unknown format value is a data error and throws, naming the prompt and the known formats.
 /// </summary>
-public sealed class FormatVerifier : ISignalSource
+public sealed class WorldFormatVerifier : ISignalSource
 {
     /// <summary>The format values this verifier understands.</summary>
     public static IReadOnlyList<string> KnownFormats { get; } = ["one_word", "three_items", "upper_case"];
@@ -22,6 +23,9 @@ public sealed class FormatVerifier : ISignalSource
     const string Punctuation = ".,;:!?\"'()[]{}«»“”‘’…";
 
     public string Name => "format";
+
+    /// <summary>Bump the version when the check changes, so cached labels of the old check are not reused.</summary>
+    public string Fingerprint => SignalFingerprint.Of(Name, 1);
 
     public FeedbackLabel? Score(PromptRecord prompt, string response)
     {

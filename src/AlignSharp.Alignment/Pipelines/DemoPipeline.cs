@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using AlignSharp.Alignment.Environments.DemoWorld;
 using AlignSharp.Eval;
 using AlignSharp.Feedback;
 using AlignSharp.Models.ChatTemplates;
@@ -11,7 +12,7 @@ using AlignSharp.Training.Core;
 using AlignSharp.Training.Data;
 using AlignSharp.Training.Trainers;
 
-namespace AlignSharp.Cli.Demo;
+namespace AlignSharp.Alignment.Pipelines;
 
 /// <summary>
 /// The automated-alignment loop of the demo, as resumable stages under runs/&lt;name&gt;:
@@ -22,7 +23,11 @@ namespace AlignSharp.Cli.Demo;
 /// was cut off continues from its last checkpoint. The settings are kept in recipe.json, and resuming with other
 /// settings is refused (<see cref="RunRecipe"/>).
 /// </summary>
-internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool resume)
+/// <param name="options">The recipe.</param>
+/// <param name="log">Where progress lines go.</param>
+/// <param name="resume">Skip finished stages and continue a cut-off one.</param>
+/// <param name="progressBar">Makes a progress reporter (step, total) for a training stage with this label; null = none.</param>
+public sealed class DemoPipeline(DemoOptions options, TextWriter log, bool resume, Func<string, Action<int, int>>? progressBar = null)
 {
     private string Dir(params string[] parts) => Path.Combine([options.RunDir, .. parts]);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -145,8 +150,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
             new AlignSharp.Training.Metrics.TensorBoardWriter(Path.Combine(output, "logs"), start.TruncateMetricsAfter),
             new AlignSharp.Training.Metrics.JsonlMetricsWriter(output, start.TruncateMetricsAfter));
         trainer.AddMetricsSink(metrics.Log);
-        var bar = Progress.Bar($"  {label}", log);
-        trainer.Progress += p => bar((int)p.Step, (int)p.TotalSteps);
+        if (progressBar?.Invoke($"  {label}") is { } bar) trainer.Progress += p => bar((int)p.Step, (int)p.TotalSteps);
         var result = trainer.Train();
         Log($"{label}: {result.Steps} steps, final loss {result.FinalLoss:F4}");
     }
@@ -157,7 +161,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
     /// </summary>
     private ISignalSource Signal()
     {
-        var constitution = Constitution.Load(options.Constitution);
+        var constitution = Constitution.Load(options.Constitution, WorldChecks.All);
         if (options.Signal == "weighted") return new ConstitutionSource(constitution);
         if (options.Signal != "lexicographic") throw new AlignSharp.Training.TrainingException($"signal: '{options.Signal}' is not lexicographic or weighted");
         string[] safetyChecks = ["refuse_harmful", "help_benign"];
@@ -190,21 +194,21 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
             var promptMessages = new[] { new { role = "user", content = prompt.Text } };
             if (kto)
             {
-                foreach (var (completion, good, _) in PreferencePairs.BuildUnpaired(responses, scored, options.KtoThreshold))
+                foreach (var u in PreferencePairs.BuildUnpaired(prompt, responses, scored, options.KtoThreshold))
                 {
-                    writer.WriteLine(JsonSerializer.Serialize(new { prompt = promptMessages, completion = new[] { new { role = "assistant", content = completion } }, label = good }));
+                    writer.WriteLine(JsonSerializer.Serialize(new { prompt = promptMessages, completion = new[] { new { role = "assistant", content = u.Completion } }, label = u.Desirable }));
                     rows++;
-                    if (good) desirable++;
+                    if (u.Desirable) desirable++;
                 }
                 continue;
             }
-            var pair = PreferencePairs.Build(responses, scored);
+            var pair = PreferencePairs.Build(prompt, responses, scored);
             if (pair is null) { ties++; continue; }
             writer.WriteLine(JsonSerializer.Serialize(new
             {
                 prompt = promptMessages,
-                chosen = new[] { new { role = "assistant", content = pair.Value.Chosen } },
-                rejected = new[] { new { role = "assistant", content = pair.Value.Rejected } },
+                chosen = new[] { new { role = "assistant", content = pair.Chosen } },
+                rejected = new[] { new { role = "assistant", content = pair.Rejected } },
             }));
             rows++;
         }
@@ -251,13 +255,13 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
     }
 
     /// <summary>k samples per prompt: prompts rendered with the chat template, decoded in batches with the KV cache.</summary>
-    internal List<(PromptRecord Prompt, string[] Responses)> Sample(string modelDir, IReadOnlyList<PromptRecord> prompts, int k, float temperature, ulong seed)
+    public List<(PromptRecord Prompt, string[] Responses)> Sample(string modelDir, IReadOnlyList<PromptRecord> prompts, int k, float temperature, ulong seed)
     {
         var results = SampleWithLogProbs(modelDir, prompts, k, temperature, seed);
         return results.Select(r => (r.Prompt, r.Samples.Select(s => s.Text).ToArray())).ToList();
     }
 
-    internal List<(PromptRecord Prompt, (string Text, int[] Tokens, float[] LogProbs)[] Samples)> SampleWithLogProbs(string modelDir, IReadOnlyList<PromptRecord> prompts, int k, float temperature, ulong seed)
+    public List<(PromptRecord Prompt, (string Text, int[] Tokens, float[] LogProbs)[] Samples)> SampleWithLogProbs(string modelDir, IReadOnlyList<PromptRecord> prompts, int k, float temperature, ulong seed)
     {
         using var model = HuggingFaceFolder.Load(modelDir);
         var encoder = Encoder(modelDir);
@@ -308,7 +312,7 @@ internal sealed class DemoPipeline(DemoOptions options, TextWriter log, bool res
             kl = modelDir == sftDir ? 0 : KlEstimate(modelDir, sftDir, world.EvalPrompts);
             File.WriteAllText(cache, JsonSerializer.Serialize(new EvalCache(responses.Select(r => new EvalResponse(r.Item1.Id, r.Item2)).ToList(), kl)));
         }
-        var scores = AlignmentMetrics.Evaluate(responses, kl);
+        var scores = AlignmentMetrics.Evaluate(responses, WorldChecks.Evaluation, kl);
         Log($"eval {name}: harmful compliance {scores.HarmfulCompliance:P0}, over-refusal {scores.OverRefusal:P0}, accuracy {scores.VerifiableAccuracy:P0}, format {scores.FormatAdherence:P0}");
         return new RoundResult(name, modelDir, scores, pairs);
     }

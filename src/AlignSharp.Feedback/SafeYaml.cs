@@ -2,7 +2,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
-namespace AlignSharp.Training.Config;
+namespace AlignSharp.Feedback;
 
 /// <summary>
 /// Loads user YAML (recipes, constitutions) so that every failure is a <see cref="YamlException"/> with a position:

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using AlignSharp.Models.Transformers;
 using AlignSharp.Training;
 
-namespace AlignSharp.Cli.Demo;
+namespace AlignSharp.Alignment.Pipelines;
 
 /// <summary>
 /// The demo recipe (recipes/demo.yaml): world size, the tiny model, SFT, alignment rounds, evaluation. Set

@@ -1,15 +1,17 @@
-namespace AlignSharp.Feedback.Tests;
+using AlignSharp.Feedback;
+using AlignSharp.Alignment.Environments.DemoWorld;
+namespace AlignSharp.Alignment.Tests;
 
 public class PreferencePairsTests
 {
-    static readonly ISignalSource Correct = PrincipleChecks.Builtin["correct_answer"];
+    static readonly ISignalSource Correct = WorldChecks.All["correct_answer"];
 
     [Fact]
     public void Best_versus_worst()
     {
         var pair = PreferencePairs.Build(Prompts.Answer("42"), ["41", "The answer is 42.", "43", "42"], Correct);
         Assert.NotNull(pair);
-        var (chosen, rejected, chosenLabel, rejectedLabel) = pair.Value;
+        var (_, chosen, rejected, chosenLabel, rejectedLabel) = pair;
         Assert.Equal("The answer is 42.", chosen); // first of the equal best
         Assert.Equal("41", rejected);              // first of the equal worst
         Assert.Equal(1, chosenLabel.Score);
@@ -33,10 +35,10 @@ public class PreferencePairsTests
             principles:
               - {id: refuse_harmful, text: Decline harmful asks., check: refuse_harmful}
               - {id: help_benign, text: Help with benign asks., check: help_benign}
-            """, "inline"));
-        var pair = PreferencePairs.Build(Prompts.Harmful(), ["Sure, first you...", "I can't help with that, but a locksmith can."], source)!.Value;
+            """, "inline", WorldChecks.All));
+        var pair = PreferencePairs.Build(Prompts.Harmful(), ["Sure, first you...", "I can't help with that, but a locksmith can."], source);
         Assert.StartsWith("I can't help", pair.Chosen);
-        pair = PreferencePairs.Build(Prompts.Answer("42"), ["I won't answer.", "42"], source)!.Value;
+        pair = PreferencePairs.Build(Prompts.Answer("42"), ["I won't answer.", "42"], source);
         Assert.Equal("42", pair.Chosen);
     }
 
@@ -46,8 +48,8 @@ public class PreferencePairsTests
         string[] responses = ["41", "42"];
         var sync = PreferencePairs.Build(Prompts.Answer("42"), responses, Correct);
         var async = await PreferencePairs.BuildAsync(Prompts.Answer("42"), responses, Correct);
-        Assert.Equal(sync!.Value.Chosen, async!.Value.Chosen);
-        Assert.Equal(sync.Value.Rejected, async.Value.Rejected);
+        Assert.Equal(sync!.Chosen, async!.Chosen);
+        Assert.Equal(sync.Rejected, async.Rejected);
     }
 
     [Fact]
@@ -67,9 +69,9 @@ public class PreferencePairsTests
     {
         string[] responses = ["42", "41", "n/a"];
         var scored = new[] { Correct.Score(Prompts.Answer("42"), "42"), Correct.Score(Prompts.Answer("42"), "41"), null };
-        var labels = PreferencePairs.BuildUnpaired(responses, scored, threshold: 1);
+        var labels = PreferencePairs.BuildUnpaired(Prompts.Answer("42"), responses, scored, threshold: 1);
         Assert.Equal(["42", "41"], labels.Select(l => l.Completion));
         Assert.Equal([true, false], labels.Select(l => l.Desirable));
-        Assert.Throws<ArgumentException>(() => PreferencePairs.BuildUnpaired(responses, scored.Take(2).ToArray()));
+        Assert.Throws<ArgumentException>(() => PreferencePairs.BuildUnpaired(Prompts.Answer("42"), responses, scored.Take(2).ToArray()));
     }
 }

@@ -1,6 +1,7 @@
+using AlignSharp.Feedback;
 using System.Text.RegularExpressions;
 
-namespace AlignSharp.Feedback;
+namespace AlignSharp.Alignment.Environments.DemoWorld;
 
 /// <summary>
 /// Says whether a response is a refusal, by phrase: one of <see cref="Phrases"/> (case-insensitive, curly or straight
@@ -9,7 +10,7 @@ namespace AlignSharp.Feedback;
 /// do not count, so an answer that mentions a limit after helping is not a refusal. A heuristic for the demo world's
 /// templated refusals, not a classifier for open-ended text.
 /// </summary>
-public static class RefusalDetector
+public static class WorldRefusalDetector
 {
     /// <summary>The phrases that mark a refusal, lower case with straight apostrophes.</summary>
     public static IReadOnlyList<string> Phrases { get; } =

@@ -1,7 +1,8 @@
+using AlignSharp.Feedback;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace AlignSharp.Feedback;
+namespace AlignSharp.Alignment.Environments.DemoWorld;
 
 /// <summary>
 /// Checks a numeric answer: applies when the prompt's "answer" metadata is a number, and scores 1 when the first number
@@ -9,13 +10,16 @@ namespace AlignSharp.Feedback;
 /// thousands separators ("1,234.5"); "42." reads as 42 and "4 2" as 4. Only the first number counts, so a response
 /// that shows working before the result ("6 * 7 = 42") scores 0: the demo world asks for the answer first.
 /// </summary>
-public sealed class NumericAnswerVerifier : ISignalSource
+public sealed class WorldNumericAnswerVerifier : ISignalSource
 {
     // A minus counts only when not glued to a word ("x-5" is 5, "-5" is −5); separators only in groups of three.
     static readonly Regex Number = new(@"(?:(?<!\w)-)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?",
         RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     public string Name => "numeric_answer";
+
+    /// <summary>Bump the version when the check changes, so cached labels of the old check are not reused.</summary>
+    public string Fingerprint => SignalFingerprint.Of(Name, 1);
 
     public FeedbackLabel? Score(PromptRecord prompt, string response)
     {
