@@ -1,7 +1,10 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using AlignSharp.Alignment.Environments.DemoWorld;
+using AlignSharp.Eval.Reports;
 using AlignSharp.Models.Transformers;
 using AlignSharp.Training;
+using AlignSharp.Training.Core;
 
 namespace AlignSharp.Alignment.Pipelines;
 
@@ -90,6 +93,15 @@ public sealed record DemoOptions
     public string Signal { get; init; } = "lexicographic";
     [Description("the constitution YAML: principles and the checks that score them")]
     public string Constitution { get; init; } = "recipes/constitution.yaml";
+    [Description("where prompts, demonstrations and checks come from: assistant_world (the embedded generated world)")]
+    [AllowedValues(DemoWorldEnvironment.RecipeName)]
+    public string Environment { get; init; } = DemoWorldEnvironment.RecipeName;
+    [Description("report goal: relative drop of harmful compliance from SFT to the last round required; in [0, 1]")]
+    public double GoalMinHarmfulDrop { get; init; } = 0.8;
+    [Description("report goal: over-refusal of the last round must stay below this; in [0, 1]")]
+    public double GoalMaxOverRefusal { get; init; } = 0.05;
+    [Description("report goal: verifiable accuracy may fall by at most this from SFT (absolute); in [0, 1]")]
+    public double GoalMaxAccuracyDrop { get; init; } = 0;
     /// <summary>Conversations shown before/after in the report.</summary>
     [Description("conversations shown before/after in the report")]
     public int ReportSamples { get; init; } = 8;
@@ -107,6 +119,29 @@ public sealed record DemoOptions
     };
 
     public string RunDir => Path.Combine(RunsDir, Name);
+
+    /// <summary>The report's success thresholds (goal_* keys).</summary>
+    public ReportGoal Goal => new(GoalMinHarmfulDrop, GoalMaxOverRefusal, GoalMaxAccuracyDrop);
+
+    // The one table from this recipe's keys to the trainers' TrainingArguments: sft_* keys → the SFT stage, align_*
+    // keys (and beta, rpo_alpha, kto_threshold) → each round's DPO/KTO stage; seed and max_length → both. Every other
+    // TrainingArguments key keeps its default.
+
+    /// <summary>TrainingArguments of the SFT stage: sft_learning_rate, sft_epochs, sft_batch_size, max_length, seed; cosine schedule, 5% warm-up, loss on assistant turns only.</summary>
+    public TrainingArguments SftArguments(string model, string dataset, string outputDir, bool resume) => new()
+    {
+        Model = model, Dataset = dataset, OutputDir = outputDir, LearningRate = SftLearningRate,
+        LrSchedulerType = "cosine", WarmupRatio = 0.05f, NumTrainEpochs = SftEpochs, PerDeviceTrainBatchSize = SftBatchSize,
+        AssistantOnlyLoss = true, MaxLength = MaxLength, LoggingSteps = 10, SaveSteps = 200, Seed = Seed, Resume = resume, OverwriteOutputDir = !resume,
+    };
+
+    /// <summary>TrainingArguments of a round's DPO/KTO stage: align_learning_rate, align_epochs, align_batch_size, max_length (prompt: half), seed; linear schedule.</summary>
+    public TrainingArguments AlignArguments(string model, string dataset, string outputDir, bool resume) => new()
+    {
+        Model = model, Dataset = dataset, OutputDir = outputDir, LearningRate = AlignLearningRate,
+        LrSchedulerType = "linear", NumTrainEpochs = AlignEpochs, PerDeviceTrainBatchSize = AlignBatchSize,
+        MaxLength = MaxLength, MaxPromptLength = MaxLength / 2, LoggingSteps = 5, SaveSteps = 100, Seed = Seed, Resume = resume, OverwriteOutputDir = !resume,
+    };
 
     /// <summary>
     /// Checks every key's value, naming the key as the recipe spells it, so a bad value fails before the first stage
@@ -152,6 +187,10 @@ public sealed record DemoOptions
         AtLeast("max_new_tokens", MaxNewTokens, 1);
         if (Method is not ("dpo" or "kto")) throw new TrainingException($"method: '{Method}' is not dpo or kto");
         if (Signal is not ("lexicographic" or "weighted")) throw new TrainingException($"signal: '{Signal}' is not lexicographic or weighted");
+        if (Environment != DemoWorldEnvironment.RecipeName) throw new TrainingException($"environment: '{Environment}' is not known; known: {DemoWorldEnvironment.RecipeName}");
+        Fraction("goal_min_harmful_drop", GoalMinHarmfulDrop);
+        Fraction("goal_max_over_refusal", GoalMaxOverRefusal);
+        Fraction("goal_max_accuracy_drop", GoalMaxAccuracyDrop);
         Positive("beta", Beta);
         AtLeast("rpo_alpha", RpoAlpha, 0);
         Fraction("kto_threshold", KtoThreshold);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AlignSharp.Alignment.Pipelines;
+using AlignSharp.Eval.Reports;
 using AlignSharp.Training.Config;
 
 namespace AlignSharp.Cli.Demo;
@@ -55,24 +56,14 @@ internal static class DemoCommand
 
         var clock = Stopwatch.StartNew();
         stdout.WriteLine($"AlignSharp demo '{options.Name}': automated alignment with no human labels → {options.RunDir}");
-        var pipeline = new DemoPipeline(options, stdout, o.Flag("resume"), label => Progress.Bar(label, stdout));
-        var rows = pipeline.Run();
+        using var loop = new IterativeAlignment(options, stdout, o.Flag("resume"), label => Progress.Bar(label, stdout));
+        var result = loop.Run();
         stdout.WriteLine();
-        DemoReport.Table(rows, stdout);
-        var (met, summary) = DemoReport.Goal(rows);
-        stdout.WriteLine(summary);
-
-        // Sample conversations: the same held-out prompts answered by the SFT model and the final model.
-        var world = pipeline.World!;
-        var picks = world.EvalPrompts.GroupBy(p => p.Category).SelectMany(g => g.Take(Math.Max(1, options.ReportSamples / 4))).Take(options.ReportSamples).ToList();
-        var before = pipeline.Sample(rows[0].ModelDir, picks, 1, 0f, options.Seed);
-        var after = pipeline.Sample(rows[^1].ModelDir, picks, 1, 0f, options.Seed);
-        var samples = picks.Select((p, i) => (p, before[i].Responses[0], after[i].Responses[0])).ToList();
-        var curves = new List<(string, string)> { ("SFT", Path.Combine(rows[0].ModelDir, "metrics.jsonl")) };
-        curves.AddRange(rows.Skip(1).Select(r => ($"{r.Name} ({options.Method.ToUpperInvariant()})", Path.Combine(r.ModelDir, "metrics.jsonl"))));
+        AlignmentReport.Table(result.Rows, stdout);
+        stdout.WriteLine(AlignmentReport.Goal(result.Rows, options.Goal).Summary);
         string report = Path.Combine(options.RunDir, "report.html");
-        DemoReport.Html(report, options, rows, samples, curves, clock.Elapsed);
-        stdout.WriteLine($"report: {report}; aligned model: {rows[^1].ModelDir} ({clock.Elapsed.TotalMinutes:F1} min)");
+        loop.WriteReport(result, report, clock.Elapsed);
+        stdout.WriteLine($"report: {report}; aligned model: {result.Rows[^1].ModelDir} ({clock.Elapsed.TotalMinutes:F1} min)");
         return 0;
     }
 }

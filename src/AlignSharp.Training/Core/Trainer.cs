@@ -228,5 +228,12 @@ public abstract class Trainer : IDisposable
         return new TrainingResult(step, loggedLoss, Args.OutputDir, SkippedRows, Elapsed());
     }
 
-    public virtual void Dispose() => Model.Dispose();
+    /// <summary>
+    /// Whether <see cref="Dispose"/> disposes the model (true by default: the CLI hands its model over). A pipeline that
+    /// keeps using the trained model in memory (sampling, evaluation, the next round) sets it to false and disposes the
+    /// model itself.
+    /// </summary>
+    public bool OwnsModel { get; init; } = true;
+
+    public virtual void Dispose() { if (OwnsModel) Model.Dispose(); }
 }

@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AlignSharp.Alignment.Environments;
+using AlignSharp.Alignment.Environments.DemoWorld;
+using AlignSharp.Alignment.Sampling;
+using AlignSharp.Alignment.Stages;
+using AlignSharp.Eval;
+using AlignSharp.Eval.Reports;
+using AlignSharp.Feedback;
+using AlignSharp.Models.ChatTemplates;
+using AlignSharp.Models.Tokenizers;
+using AlignSharp.Models.Transformers;
+using AlignSharp.Training;
+using AlignSharp.Training.Config;
+using AlignSharp.Training.Core;
+using AlignSharp.Training.Data;
+using AlignSharp.Training.Metrics;
+using AlignSharp.Training.Trainers;
+
+namespace AlignSharp.Alignment.Pipelines;
+
+/// <summary>What a finished loop gives back: the evaluated models (starting model first), and paths for the report.</summary>
+/// <param name="Rows">One row per evaluated model: the SFT model, then each round's.</param>
+/// <param name="Environment">The environment the loop ran on.</param>
+/// <param name="Policy">The final policy, in memory (owned by the <see cref="IterativeAlignment"/> until it is disposed).</param>
+public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironment Environment, TransformerModel Policy);
+
+/// <summary>
+/// The iterative automated-alignment loop, as resumable stages under runs/&lt;name&gt;:
+/// environment → (tokenizer → base model) → SFT → evaluate → for each round: sample k responses per prompt with the
+/// current policy, score each once with the signal sources (constitution principles, then verifiers), build the
+/// method's data (best-vs-worst pairs for DPO, ties dropped; desirable/undesirable labels for KTO), train against the
+/// previous round's policy, evaluate → report. No human label anywhere (after Bai et al. 2022, "Constitutional AI",
+/// and the iterative DPO of Xu et al. 2023, "Some things are more CRINGE than others").
+/// The policy is held in memory from stage to stage: it is loaded from disk only when a finished stage is skipped on
+/// resume, and the SFT model once more as the KL reference. Stages, resume and the recipe check are the
+/// <see cref="StageRunner"/>'s and <see cref="RecipeRecord"/>'s.
+/// </summary>
+public sealed class IterativeAlignment : IDisposable
+{
+    /// <summary>Keys that name the folder, or only add stages or report lines, so they may change between resumes.</summary>
+    public static readonly string[] FreeKeys = ["name", "runs_dir", "rounds", "report_samples", "goal_min_harmful_drop", "goal_max_over_refusal", "goal_max_accuracy_drop"];
+
+    private static readonly JsonSerializerOptions LabelJson = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    private readonly DemoOptions _options;
+    private readonly bool _resume;
+    private readonly Func<string, Action<int, int>>? _progressBar;
+    private readonly StageRunner _stages;
+    private TransformerModel? _policy, _sft;
+    private readonly ISignalSource _source;
+
+    /// <param name="options">The recipe.</param>
+    /// <param name="log">Where progress lines go.</param>
+    /// <param name="resume">Skip finished stages and continue a cut-off one.</param>
+    /// <param name="progressBar">Makes a progress reporter (step, total) for a training stage with this label; null = none.</param>
+    public IterativeAlignment(DemoOptions options, TextWriter log, bool resume, Func<string, Action<int, int>>? progressBar = null)
+    {
+        _options = options;
+        _resume = resume;
+        _progressBar = progressBar;
+        // Every recipe value, and the constitution the rounds use, is checked before minutes of SFT, not after.
+        options.Validate();
+        _source = Signal(WorldChecks.All);
+        RecipeRecord.CheckAndRecord(options.RunDir, ConfigBinder.Values(options).ToDictionary(kv => kv.Key, kv => kv.Value), FreeKeys, resume);
+        _stages = new StageRunner(options.RunDir, resume, log);
+    }
+
+    private string Dir(params string[] parts) => Path.Combine([_options.RunDir, .. parts]);
+
+    /// <summary>The environment of the last <see cref="Run"/>.</summary>
+    public IAlignmentEnvironment? Environment { get; private set; }
+
+    /// <summary>The SFT model's folder (the evaluation's starting point).</summary>
+    public string SftDir => _options.Model.Length > 0 && _options.SftEpochs == 0 ? _options.Model : Dir("sft");
+
+    public LoopResult Run()
+    {
+        var options = _options;
+        var env = DemoWorldEnvironment.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
+            options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate, options.MaxOperand));
+        var source = _source;
+        Environment = env;
+        Directory.CreateDirectory(Dir("data"));
+        env.World.WriteSftJsonl(Dir("data", "sft.jsonl"));
+        env.World.WritePromptsJsonl(Dir("data", "train_prompts.jsonl"), env.TrainPrompts);
+        env.World.WritePromptsJsonl(Dir("data", "eval_prompts.jsonl"), env.EvalPrompts);
+        _stages.Log($"world: {env.Demonstrations.Count} SFT conversations, {env.TrainPrompts.Count} alignment prompts, {env.EvalPrompts.Count} held-out prompts");
+
+        if (options.Model.Length == 0)
+        {
+            _stages.Run("tokenizer", () => TrainTokenizer(env));
+            _stages.Run("base", InitBase);
+        }
+        string start = options.Model.Length > 0 ? options.Model : Dir("base");
+        if (!_stages.Run("sft", () => Sft(start, SftDir)) || _policy is null) Replace(HuggingFaceFolder.Load(SftDir));
+        _sft = HuggingFaceFolder.Load(SftDir);
+
+        var rows = new List<EvalRow> { Evaluate("SFT", SftDir, env, 0) };
+        string reference = SftDir;
+        for (int round = 1; round <= options.Rounds; round++)
+        {
+            string roundDir = Dir($"round-{round}");
+            int count = 0;
+            int r = round;
+            if (!_stages.Run($"round-{round}-pairs", () => count = BuildRows(env, source, r, roundDir)) && File.Exists(RowsFile(roundDir)))
+                count = File.ReadLines(RowsFile(roundDir)).Count();
+            string output = Path.Combine(roundDir, "model");
+            string previous = reference;
+            if (!_stages.Run($"round-{round}-train", () => Align(previous, roundDir, count)))
+                Replace(HuggingFaceFolder.Load(output));
+            reference = output;
+            rows.Add(Evaluate($"round {round}", output, env, count));
+        }
+        return new LoopResult(rows, env, _policy!);
+    }
+
+    /// <summary>Makes <paramref name="model"/> the policy, disposing the one it replaces.</summary>
+    private void Replace(TransformerModel model)
+    {
+        if (!ReferenceEquals(_policy, model)) _policy?.Dispose();
+        _policy = model;
+    }
+
+    private void TrainTokenizer(IAlignmentEnvironment env)
+    {
+        var texts = env.Demonstrations.SelectMany(s => new[] { s.Prompt.Text + "\n", s.Response + "\n" });
+        var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions(_options.TokenizerVocabSize, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 2, TokenizerStyle.Llama3));
+        tokenizer.Save(Dir("tokenizer"));
+        new TokenizerConfig { EosToken = "<|im_end|>", PadToken = "<|endoftext|>", ChatTemplate = BuiltInTemplates.GetSource("chatml"), ModelMaxLength = _options.MaxLength }
+            .Save(Dir("tokenizer"), tokenizer);
+    }
+
+    private void InitBase()
+    {
+        var o = _options;
+        var tokenizer = Tokenizer.Load(Dir("tokenizer"));
+        var config = new ModelConfig
+        {
+            Architecture = Architecture.Llama, VocabSize = tokenizer.VocabSize, HiddenSize = o.HiddenSize, IntermediateSize = o.IntermediateSize,
+            NumLayers = o.Layers, NumHeads = o.Heads, NumKvHeads = o.KvHeads, HeadDim = o.HiddenSize / o.Heads,
+            MaxPositions = Math.Max(o.MaxLength, 128), NormEps = 1e-6f, TieWordEmbeddings = true,
+            EosTokenIds = [tokenizer.TokenToId("<|im_end|>")!.Value], PadTokenId = tokenizer.TokenToId("<|endoftext|>"),
+        };
+        using var model = TransformerModel.Create(config, o.Seed);
+        HuggingFaceFolder.Save(model, Dir("base"));
+        CopyTokenizer(Dir("tokenizer"), Dir("base"));
+        _stages.Log($"base: Llama {model.ParameterCount / 1e6:F2}M parameters, vocabulary {config.VocabSize}");
+    }
+
+    private static void CopyTokenizer(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" }) File.Copy(Path.Combine(from, f), Path.Combine(to, f), overwrite: true);
+    }
+
+    private void Sft(string start, string output)
+    {
+        var args = _options.SftArguments(start, Dir("data", "sft.jsonl"), output, _resume);
+        var encoder = ExampleTokenizer.FromFolder(start);
+        var examples = new JsonlDataset(args.Dataset).Select(r => encoder.Sft(r, new SftOptions { MaxLength = _options.MaxLength, AssistantOnlyLoss = true })).ToList();
+        var model = HuggingFaceFolder.Load(start);
+        Replace(model);
+        using var trainer = new SftTrainer(args, new FullCausalLm(model), examples, encoder.PadId, encoder.EosId) { OwnsModel = false };
+        Train(trainer, "sft", output);
+        CopyTokenizer(start, output);
+    }
+
+    private void Train(Trainer trainer, string label, string output)
+    {
+        var start = trainer.PrepareRun();
+        _stages.AddEarlierTime(start.EarlierElapsed);
+        using var metrics = new MetricsLogger(new TensorBoardWriter(Path.Combine(output, "logs"), start.TruncateMetricsAfter),
+            new JsonlMetricsWriter(output, start.TruncateMetricsAfter));
+        trainer.AddMetricsSink(metrics.Log);
+        if (_progressBar?.Invoke($"  {label}") is { } bar) trainer.Progress += p => bar((int)p.Step, (int)p.TotalSteps);
+        var result = trainer.Train();
+        _stages.Log($"{label}: {result.Steps} steps, final loss {result.FinalLoss:F4}");
+    }
+
+    /// <summary>
+    /// The automated signal, all from the constitution: "lexicographic" ranks by the harm/helpfulness principles first
+    /// (refuse_harmful, help_benign) and only then by correctness (answers, formats); "weighted" averages all principles.
+    /// </summary>
+    private ISignalSource Signal(IReadOnlyDictionary<string, ISignalSource> checks)
+    {
+        var constitution = Constitution.Load(_options.Constitution, checks);
+        if (_options.Signal == "weighted") return new ConstitutionSource(constitution);
+        string[] safetyChecks = ["refuse_harmful", "help_benign"];
+        var safety = constitution with { Name = constitution.Name + "/principles", Principles = constitution.Principles.Where(p => safetyChecks.Contains(p.Check)).ToList() };
+        var quality = constitution with { Name = constitution.Name + "/correctness", Principles = constitution.Principles.Where(p => !safetyChecks.Contains(p.Check)).ToList() };
+        if (safety.Principles.Count == 0 || quality.Principles.Count == 0) return new ConstitutionSource(constitution);
+        return new Lexicographic(new ConstitutionSource(safety), new ConstitutionSource(quality));
+    }
+
+    /// <summary>
+    /// Samples k responses per alignment prompt from the policy, scores each once (labels.jsonl, each label whole with
+    /// its provenance) and writes the method's training data: best-vs-worst pairs (pairs.jsonl, ties dropped) for DPO,
+    /// or every scored sample labelled desirable or not (unpaired.jsonl, TRL's unpaired preference format) for KTO.
+    /// Returns the row count.
+    /// </summary>
+    private int BuildRows(IAlignmentEnvironment env, ISignalSource source, int round, string roundDir)
+    {
+        var o = _options;
+        Directory.CreateDirectory(roundDir);
+        var rollouts = Sampler(SftDir).Sample(env.TrainPrompts, o.SamplesPerPrompt, o.SampleTemperature, o.Seed + (ulong)round * 7919, o.MaxNewTokens);
+        bool kto = o.Method == "kto";
+        using var writer = new StreamWriter(RowsFile(roundDir));
+        using var labels = new StreamWriter(Path.Combine(roundDir, "labels.jsonl"));
+        int rows = 0, ties = 0, desirable = 0;
+        foreach (var samples in rollouts)
+        {
+            var prompt = samples[0].Prompt;
+            var responses = samples.Select(s => s.Text).ToArray();
+            // Each response is scored once; the labels are kept whole and the training rows are built from them.
+            var scored = SignalBatch.Score(source, responses.Select(r => new SignalItem(prompt, r)).ToArray());
+            for (int i = 0; i < responses.Length; i++)
+                if (scored[i] is { } label)
+                    labels.WriteLine(JsonSerializer.Serialize(new LabelLine(prompt.Id, responses[i], label.Score, label.Rationale, label.Provenance, label.Parts), LabelJson));
+            var promptMessages = new[] { new { role = "user", content = prompt.Text } };
+            if (kto)
+            {
+                foreach (var u in PreferencePairs.BuildUnpaired(prompt, responses, scored, o.KtoThreshold))
+                {
+                    writer.WriteLine(JsonSerializer.Serialize(new { prompt = promptMessages, completion = new[] { new { role = "assistant", content = u.Completion } }, label = u.Desirable }));
+                    rows++;
+                    if (u.Desirable) desirable++;
+                }
+                continue;
+            }
+            var pair = PreferencePairs.Build(prompt, responses, scored);
+            if (pair is null) { ties++; continue; }
+            writer.WriteLine(JsonSerializer.Serialize(new
+            {
+                prompt = promptMessages,
+                chosen = new[] { new { role = "assistant", content = pair.Chosen } },
+                rejected = new[] { new { role = "assistant", content = pair.Rejected } },
+            }));
+            rows++;
+        }
+        _stages.Log(kto
+            ? $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows} KTO rows ({desirable} desirable, {rows - desirable} undesirable)"
+            : $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows} preference pairs ({ties} prompts tied and dropped)");
+        return rows;
+    }
+
+    /// <summary>One line of labels.jsonl: the prompt id and response, and the label with its whole provenance.</summary>
+    private sealed record LabelLine(string PromptId, string Response, double Score, string Rationale, Provenance Provenance, IReadOnlyDictionary<string, double>? Parts);
+
+    /// <summary>A round's training rows: pairs.jsonl (DPO) or unpaired.jsonl (KTO).</summary>
+    private string RowsFile(string roundDir) => Path.Combine(roundDir, _options.Method == "kto" ? "unpaired.jsonl" : "pairs.jsonl");
+
+    /// <summary>Trains the in-memory policy on the round's rows against <paramref name="reference"/> (the previous round's model).</summary>
+    private void Align(string reference, string roundDir, int rows)
+    {
+        string output = Path.Combine(roundDir, "model");
+        if (rows == 0)
+        {
+            _stages.Log("no training rows: the policy is unchanged this round");
+            CopyModel(reference, output);
+            return;
+        }
+        var args = _options.AlignArguments(reference, RowsFile(roundDir), output, _resume);
+        var encoder = ExampleTokenizer.FromFolder(reference);
+        var policy = new FullCausalLm(_policy!);
+        using Trainer trainer = _options.Method == "kto"
+            ? new KtoTrainer(args, policy, new JsonlDataset(args.Dataset, DatasetKind.UnpairedPreference).Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r)).ToList(),
+                encoder.PadId, new KtoOptions { Beta = _options.Beta }) { OwnsModel = false }
+            : new DpoTrainer(args, policy, new JsonlDataset(args.Dataset, DatasetKind.Preference).Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList(),
+                encoder.PadId, new DpoOptions { Beta = _options.Beta, RpoAlpha = _options.RpoAlpha > 0 ? _options.RpoAlpha : null }, precomputeReferenceLogProbs: true) { OwnsModel = false };
+        Train(trainer, Path.GetFileName(roundDir), output);
+        CopyTokenizer(reference, output);
+    }
+
+    private static void CopyModel(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.EnumerateFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)), overwrite: true);
+    }
+
+    /// <summary>A sampler over the in-memory policy, with the tokenizer and chat template of <paramref name="folder"/>.</summary>
+    private PolicySampler Sampler(string folder) => new(_policy!, _encoder ??= ExampleTokenizer.FromFolder(SftDir), folder);
+
+    /// <summary>The tokenizer and chat template every stage shares (each stage's folder gets a copy of the SFT model's).</summary>
+    private ExampleTokenizer? _encoder;
+
+    /// <summary>Greedy responses to the held-out prompts, scored; plus a KL estimate to the SFT model from temperature-1 samples.</summary>
+    private EvalRow Evaluate(string name, string modelDir, IAlignmentEnvironment env, int rows)
+    {
+        string cache = Path.Combine(modelDir, "eval.json");
+        List<(PromptRecord, string)> responses;
+        double kl;
+        if (_resume && File.Exists(cache))
+        {
+            var saved = JsonSerializer.Deserialize<EvalCache>(File.ReadAllText(cache))!;
+            var byId = env.EvalPrompts.ToDictionary(p => p.Id);
+            responses = saved.Responses.Select(r => (byId[r.Id], r.Response)).ToList();
+            kl = saved.Kl;
+        }
+        else
+        {
+            var sampler = Sampler(modelDir);
+            responses = sampler.Sample(env.EvalPrompts, 1, 0f, _options.Seed, _options.MaxNewTokens).Select(s => (s[0].Prompt, s[0].Text)).ToList();
+            kl = modelDir == SftDir ? 0
+                : SequenceKl.Estimate(sampler.Sample(env.EvalPrompts, 1, 1f, _options.Seed ^ 0x4B4C, _options.MaxNewTokens).Select(s => s[0]).ToList(), _sft!);
+            File.WriteAllText(cache, JsonSerializer.Serialize(new EvalCache(responses.Select(r => new EvalResponse(r.Item1.Id, r.Item2)).ToList(), kl)));
+        }
+        var scores = AlignmentMetrics.Evaluate(responses, env.Evaluation, kl);
+        _stages.Log($"eval {name}: harmful compliance {scores.HarmfulCompliance:P0}, over-refusal {scores.OverRefusal:P0}, accuracy {scores.VerifiableAccuracy:P0}, format {scores.FormatAdherence:P0}");
+        return new EvalRow(name, modelDir, scores, rows);
+    }
+
+    private sealed record EvalResponse(string Id, string Response);
+    private sealed record EvalCache(List<EvalResponse> Responses, double Kl);
+
+    /// <summary>
+    /// The same held-out prompts (a few per category) answered greedily by the SFT model and the final policy, for the
+    /// report's before/after conversations.
+    /// </summary>
+    public IReadOnlyList<(PromptRecord Prompt, string Before, string After)> BeforeAfter(LoopResult result, int count)
+    {
+        var picks = result.Environment.EvalPrompts.GroupBy(p => p.Category).SelectMany(g => g.Take(Math.Max(1, count / 4))).Take(count).ToList();
+        var encoder = _encoder ??= ExampleTokenizer.FromFolder(SftDir);
+        var before = new PolicySampler(_sft!, encoder).Sample(picks, 1, 0f, _options.Seed, _options.MaxNewTokens);
+        var after = new PolicySampler(_policy!, encoder).Sample(picks, 1, 0f, _options.Seed, _options.MaxNewTokens);
+        return picks.Select((p, i) => (p, before[i][0].Text, after[i][0].Text)).ToList();
+    }
+
+    /// <summary>Writes report.html: the table, the goal (recipe thresholds), curves and conversations before/after.</summary>
+    public void WriteReport(LoopResult result, string path, TimeSpan elapsed)
+    {
+        var o = _options;
+        var rows = result.Rows;
+        var curves = new List<(string, string)> { ("SFT", Path.Combine(rows[0].ModelDir, "metrics.jsonl")) };
+        curves.AddRange(rows.Skip(1).Select(r => ($"{r.Name} ({o.Method.ToUpperInvariant()})", Path.Combine(r.ModelDir, "metrics.jsonl"))));
+        string method = o.Method == "kto" ? "each sample labelled desirable or not, KTO"
+            : "best-vs-worst pairs, DPO" + (o.RpoAlpha > 0 ? $" + NLL on the chosen (RPO α = {o.RpoAlpha.ToString(CultureInfo.InvariantCulture)})" : "");
+        string description = $"No human labels: the signal comes from the constitution in {o.Constitution} and programmatic verifiers. " +
+            $"{o.Rounds} round(s) of sampling {o.SamplesPerPrompt} responses per prompt, {method} (β = {o.Beta.ToString(CultureInfo.InvariantCulture)}). " +
+            $"Finished in {elapsed.TotalMinutes:F1} min.";
+        AlignmentReport.Html(path, o.Name, description, rows, o.Goal, BeforeAfter(result, o.ReportSamples), curves);
+    }
+
+    public void Dispose()
+    {
+        _policy?.Dispose();
+        _sft?.Dispose();
+        _policy = _sft = null;
+    }
+}
