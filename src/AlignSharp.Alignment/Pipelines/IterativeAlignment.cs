@@ -108,16 +108,18 @@ public sealed class IterativeAlignment : IDisposable
         for (int round = 1; round <= options.Rounds; round++)
         {
             string roundDir = Dir($"round-{round}");
-            int count = 0;
+            List<DatasetRow>? data = null;
             int r = round;
-            if (!_stages.Run($"round-{round}-pairs", () => count = BuildRows(env, source, r, roundDir)) && File.Exists(RowsFile(roundDir)))
-                count = File.ReadLines(RowsFile(roundDir)).Count();
+            _stages.Run($"round-{round}-pairs", () => data = BuildRows(env, source, r, roundDir));
+            // A round whose rows were built by an earlier process reads them back from the file it wrote.
+            data ??= File.Exists(RowsFile(roundDir)) ? new JsonlDataset(RowsFile(roundDir), RowsKind).ToList() : [];
             string output = Path.Combine(roundDir, "model");
             string previous = reference;
-            if (!_stages.Run($"round-{round}-train", () => Align(previous, roundDir, count)))
+            var trainRows = data;
+            if (!_stages.Run($"round-{round}-train", () => Align(previous, roundDir, trainRows)))
                 Replace(HuggingFaceFolder.Load(output));
             reference = output;
-            rows.Add(Evaluate($"round {round}", output, env, count));
+            rows.Add(Evaluate($"round {round}", output, env, data.Count));
         }
         return new LoopResult(rows, env, _policy!);
     }
@@ -202,19 +204,19 @@ public sealed class IterativeAlignment : IDisposable
 
     /// <summary>
     /// Samples k responses per alignment prompt from the policy, scores each once (labels.jsonl, each label whole with
-    /// its provenance) and writes the method's training data: best-vs-worst pairs (pairs.jsonl, ties dropped) for DPO,
-    /// or every scored sample labelled desirable or not (unpaired.jsonl, TRL's unpaired preference format) for KTO.
-    /// Returns the row count.
+    /// its provenance) and builds the method's training rows: best-vs-worst pairs (ties dropped) for DPO, or every
+    /// scored sample labelled desirable or not (TRL's unpaired preference format) for KTO. The rows are kept in memory
+    /// for the round's training and written for people and other tools (pairs.jsonl / unpaired.jsonl, atomically).
     /// </summary>
-    private int BuildRows(IAlignmentEnvironment env, ISignalSource source, int round, string roundDir)
+    private List<DatasetRow> BuildRows(IAlignmentEnvironment env, ISignalSource source, int round, string roundDir)
     {
         var o = _options;
         Directory.CreateDirectory(roundDir);
         var rollouts = Sampler(SftDir).Sample(env.TrainPrompts, o.SamplesPerPrompt, o.SampleTemperature, o.Seed + (ulong)round * 7919, o.MaxNewTokens);
         bool kto = o.Method == "kto";
-        using var writer = new StreamWriter(RowsFile(roundDir));
-        using var labels = new StreamWriter(Path.Combine(roundDir, "labels.jsonl"));
-        int rows = 0, ties = 0, desirable = 0;
+        var rows = new List<DatasetRow>();
+        using var labels = new JsonlFileWriter(Path.Combine(roundDir, "labels.jsonl"));
+        int ties = 0, desirable = 0;
         foreach (var samples in rollouts)
         {
             var prompt = samples[0].Prompt;
@@ -223,57 +225,55 @@ public sealed class IterativeAlignment : IDisposable
             var scored = SignalBatch.Score(source, responses.Select(r => new SignalItem(prompt, r)).ToArray());
             for (int i = 0; i < responses.Length; i++)
                 if (scored[i] is { } label)
-                    labels.WriteLine(JsonSerializer.Serialize(new LabelLine(prompt.Id, responses[i], label.Score, label.Rationale, label.Provenance, label.Parts), LabelJson));
-            var promptMessages = new[] { new { role = "user", content = prompt.Text } };
+                {
+                    var line = new LabelLine(prompt.Id, responses[i], label.Score, label.Rationale, label.Provenance, label.Parts);
+                    labels.WriteLine(w => JsonSerializer.Serialize(w, line, LabelJson));
+                }
             if (kto)
             {
                 foreach (var u in PreferencePairs.BuildUnpaired(prompt, responses, scored, o.KtoThreshold))
                 {
-                    writer.WriteLine(JsonSerializer.Serialize(new { prompt = promptMessages, completion = new[] { new { role = "assistant", content = u.Completion } }, label = u.Desirable }));
-                    rows++;
+                    rows.Add(TrlRows.Unpaired(u));
                     if (u.Desirable) desirable++;
                 }
                 continue;
             }
-            var pair = PreferencePairs.Build(prompt, responses, scored);
-            if (pair is null) { ties++; continue; }
-            writer.WriteLine(JsonSerializer.Serialize(new
-            {
-                prompt = promptMessages,
-                chosen = new[] { new { role = "assistant", content = pair.Chosen } },
-                rejected = new[] { new { role = "assistant", content = pair.Rejected } },
-            }));
-            rows++;
+            if (PreferencePairs.Build(prompt, responses, scored) is { } pair) rows.Add(TrlRows.Preference(pair));
+            else ties++;
         }
+        labels.Commit();
+        TrlJsonlWriter.WriteAll(RowsFile(roundDir), rows);
         _stages.Log(kto
-            ? $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows} KTO rows ({desirable} desirable, {rows - desirable} undesirable)"
-            : $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows} preference pairs ({ties} prompts tied and dropped)");
+            ? $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows.Count} KTO rows ({desirable} desirable, {rows.Count - desirable} undesirable)"
+            : $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows.Count} preference pairs ({ties} prompts tied and dropped)");
         return rows;
     }
 
     /// <summary>One line of labels.jsonl: the prompt id and response, and the label with its whole provenance.</summary>
     private sealed record LabelLine(string PromptId, string Response, double Score, string Rationale, Provenance Provenance, IReadOnlyDictionary<string, double>? Parts);
 
+    private DatasetKind RowsKind => _options.Method == "kto" ? DatasetKind.UnpairedPreference : DatasetKind.Preference;
+
     /// <summary>A round's training rows: pairs.jsonl (DPO) or unpaired.jsonl (KTO).</summary>
     private string RowsFile(string roundDir) => Path.Combine(roundDir, _options.Method == "kto" ? "unpaired.jsonl" : "pairs.jsonl");
 
     /// <summary>Trains the in-memory policy on the round's rows against <paramref name="reference"/> (the previous round's model).</summary>
-    private void Align(string reference, string roundDir, int rows)
+    private void Align(string reference, string roundDir, List<DatasetRow> rows)
     {
         string output = Path.Combine(roundDir, "model");
-        if (rows == 0)
+        if (rows.Count == 0)
         {
             _stages.Log("no training rows: the policy is unchanged this round");
             CopyModel(reference, output);
             return;
         }
         var args = _options.AlignArguments(reference, RowsFile(roundDir), output, _resume);
-        var encoder = ExampleTokenizer.FromFolder(reference);
+        var encoder = _encoder ??= ExampleTokenizer.FromFolder(SftDir);
         var policy = new FullCausalLm(_policy!);
         using Trainer trainer = _options.Method == "kto"
-            ? new KtoTrainer(args, policy, new JsonlDataset(args.Dataset, DatasetKind.UnpairedPreference).Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r)).ToList(),
+            ? new KtoTrainer(args, policy, rows.Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r)).ToList(),
                 encoder.PadId, new KtoOptions { Beta = _options.Beta }) { OwnsModel = false }
-            : new DpoTrainer(args, policy, new JsonlDataset(args.Dataset, DatasetKind.Preference).Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList(),
+            : new DpoTrainer(args, policy, rows.Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList(),
                 encoder.PadId, new DpoOptions { Beta = _options.Beta, RpoAlpha = _options.RpoAlpha > 0 ? _options.RpoAlpha : null }, precomputeReferenceLogProbs: true) { OwnsModel = false };
         Train(trainer, Path.GetFileName(roundDir), output);
         CopyTokenizer(reference, output);
