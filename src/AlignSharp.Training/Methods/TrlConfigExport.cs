@@ -254,7 +254,7 @@ public static class TrlConfigExport
     }
 
     /// <summary>An integral float as an integer (ModelConfig.lora_alpha is an int), any other as itself.</summary>
-    private static object Integral(float value) => value == MathF.Round(value) && Math.Abs(value) < int.MaxValue ? (int)value : value;
+    private static object Integral(float value) => value == MathF.Round(value) && Math.Abs(value) < int.MaxValue ? (object)(int)value : value;
 }
 
 /// <summary>One field of a TRL config: TRL's name and the value (string, bool, integer, float, a list of those, or null).</summary>
