@@ -45,8 +45,9 @@ internal static class CommandLine
                     // The built-in defaults equal recipes/demo.yaml, so `demo` also works outside the repository.
                     return Demo.DemoCommand.Run(File.Exists(Demo.DemoCommand.DefaultRecipe) ? Demo.DemoCommand.DefaultRecipe : null, args[1..], stdout, "demo");
                 case "run":
-                    if (args.Length < 2 || args[1].StartsWith("--")) throw new UsageException("run: give a recipe: alignsharp run recipes/demo.yaml [--set key=value ...]");
-                    return Demo.DemoCommand.Run(args[1], args[2..], stdout, "run");
+                    return RunCommand.Run(args[1..], stdout);
+                case "export":
+                    return ExportCommand.Run(args[1..], stdout);
                 default:
                     stderr.WriteLine($"alignsharp: unknown command '{args[0]}' (run `alignsharp --help` for the list)");
                     return 2;

@@ -16,12 +16,14 @@ internal static class HelpText
         ("tokenizer", "<subcommand>", "train, run and test byte-level BPE tokenizers"),
         ("model", "<subcommand>", "create and inspect Hugging Face model folders"),
         ("bench", "<benchmark>", "speed measurements; each prints its headline figure as the last line"),
+        ("export", "<format>", "hand a recipe's data and settings to another tool"),
     ];
 
     public static IReadOnlyList<CommandSpec> Commands { get; } =
     [
-        Demo.DemoCommand.DemoSpec, Demo.DemoCommand.RunSpec,
+        Demo.DemoCommand.DemoSpec, RunCommand.Spec,
         .. TrainCommand.Specs,
+        ExportCommand.TrlSpec,
         GenerateCommand.Spec,
         ChatCommand.RenderSpec, ChatCommand.EncodeSpec,
         TokenizerCommand.TrainSpec, TokenizerCommand.EncodeSpec, TokenizerCommand.DecodeSpec, TokenizerCommand.CorpusSpec,
