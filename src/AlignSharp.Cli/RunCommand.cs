@@ -55,15 +55,7 @@ internal static class RunCommand
         return TrainCommand.Run([method.Name, "--config", recipe, .. sets], stdout);
     }
 
-    /// <summary>
-    /// A recipe with <c>environment:</c> set. Until every environment recipe carries that key, a recipe whose keys are
-    /// all the demo's (and not all a trainer's) counts as one too, so recipes written before the key existed still run.
-    /// </summary>
-    internal static bool IsEnvironmentRecipe(IReadOnlyDictionary<string, (string Value, string Source)> values)
-    {
-        if (values.TryGetValue(EnvironmentKey, out var environment)) return environment.Value is not ("" or "null" or "~");
-        var demoKeys = ConfigBinder.Keys(typeof(Demo.DemoOptions)).ToHashSet();
-        var trainerKeys = TrainingMethods.All.SelectMany(TrainingRecipe.Keys).ToHashSet();
-        return values.Count > 0 && values.Keys.All(demoKeys.Contains) && !values.Keys.All(trainerKeys.Contains);
-    }
+    /// <summary>A recipe with <c>environment:</c> set: the alignment loop on that environment.</summary>
+    internal static bool IsEnvironmentRecipe(IReadOnlyDictionary<string, (string Value, string Source)> values) =>
+        values.TryGetValue(EnvironmentKey, out var environment) && environment.Value is not ("" or "null" or "~");
 }

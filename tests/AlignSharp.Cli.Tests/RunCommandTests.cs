@@ -125,7 +125,7 @@ public class RunCommandTests(TinyModelFolder tiny) : IClassFixture<TinyModelFold
         Assert.True(RunCommand.IsEnvironmentRecipe(new Dictionary<string, (string, string)> { ["environment"] = ("assistant_world", "r.yaml:1"), ["model"] = ("m", "r.yaml:2") }));
         Assert.False(RunCommand.IsEnvironmentRecipe(new Dictionary<string, (string, string)> { ["environment"] = ("null", "r.yaml:1"), ["method"] = ("dpo", "r.yaml:2") }));
         Assert.False(RunCommand.IsEnvironmentRecipe(Keys("method", "model", "dataset", "beta")));
-        // Recipes written before `environment:` existed (only the demo's keys) still go to the loop.
+        // The demo recipe names its environment.
         Assert.True(RunCommand.IsEnvironmentRecipe(AlignSharp.Training.Config.RecipeFile.Read(TinyModelFolder.Recipe("demo.yaml"), [])));
 
         // Dispatched to the loop: its own binder reports the bad value (a trainer recipe would be refused for its keys).
