@@ -56,11 +56,11 @@ public static class TrlConfigExport
         Directory.CreateDirectory(dataDir);
         var datasets = new List<ExportedDataset>();
         string trainPath = Path.Combine(dataDir, TrainFile), testPath = Path.Combine(dataDir, TestFile);
-        AtomicFile.WriteAllLines(trainPath, trainRows.Select(TrlDatasetExport.ToJson));
+        TrlJsonlWriter.WriteAll(trainPath, trainRows);
         datasets.Add(new ExportedDataset(arguments.Dataset, trainPath, trainRows.Count, train.SkippedRows));
         if (eval is not null && evalRows!.Count > 0)
         {
-            AtomicFile.WriteAllLines(testPath, evalRows.Select(TrlDatasetExport.ToJson));
+            TrlJsonlWriter.WriteAll(testPath, evalRows);
             datasets.Add(new ExportedDataset(eval.Path, testPath, evalRows.Count, eval.SkippedRows));
         }
         else if (File.Exists(testPath)) File.Delete(testPath); // an earlier export's test split would be loaded as this one's
@@ -68,7 +68,7 @@ public static class TrlConfigExport
         var config = Map(recipe, values.Keys.ToHashSet(), dataDir, datasets.Count > 1, kind);
         string configPath = Path.Combine(outDir, ConfigFile);
         var handOff = HandOff(method, configPath);
-        AtomicFile.WriteAllText(configPath, config.ToYaml(
+        WriteAtomically(configPath, config.ToYaml(
         [
             $"TRL config for {method} ({method.Trl.ConfigClass} + ModelConfig + ScriptArguments), written by `alignsharp export trl`.",
             $"Run on a machine with GPUs: {handOff[^1]}",
@@ -255,6 +255,14 @@ public static class TrlConfigExport
 
     /// <summary>An integral float as an integer (ModelConfig.lora_alpha is an int), any other as itself.</summary>
     private static object Integral(float value) => value == MathF.Round(value) && Math.Abs(value) < int.MaxValue ? (object)(int)value : value;
+
+    /// <summary>Written whole or not at all: to a temporary file beside the target, then moved over it.</summary>
+    private static void WriteAtomically(string path, string text)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
 }
 
 /// <summary>One field of a TRL config: TRL's name and the value (string, bool, integer, float, a list of those, or null).</summary>

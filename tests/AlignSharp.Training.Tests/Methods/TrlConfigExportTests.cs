@@ -163,7 +163,7 @@ public class TrlConfigExportTests : IDisposable
         Assert.Equal([(3, 1), (new JsonlDataset(TinyModel.Examples("kto.jsonl")).Count(), 0)], export.Datasets.Select(d => (d.Rows, d.SkippedRows)));
         var written = new JsonlDataset(Path.Combine(outDir, "data", "train.jsonl"), DatasetKind.UnpairedPreference).ToList();
         var original = new JsonlDataset(bad, DatasetKind.UnpairedPreference, skipBadRows: true).ToList();
-        Assert.Equal(original.Select(TrlDatasetExport.ToJson), written.Select(TrlDatasetExport.ToJson));
+        Assert.Equal(original.Select(TrlJsonlWriter.ToJson), written.Select(TrlJsonlWriter.ToJson));
         Assert.All(File.ReadLines(Path.Combine(outDir, "data", "train.jsonl")), l => Assert.Equal(["prompt", "completion", "label"],
             JsonDocument.Parse(l).RootElement.EnumerateObject().Select(p => p.Name)));
         string yaml = File.ReadAllText(Path.Combine(outDir, TrlConfigExport.ConfigFile));
@@ -186,9 +186,9 @@ public class TrlConfigExportTests : IDisposable
     {
         var rows = new JsonlDataset(TinyModel.Examples(file)).ToList();
         string path = _tiny.In(file);
-        File.WriteAllLines(path, rows.Select(TrlDatasetExport.ToJson));
+        File.WriteAllLines(path, rows.Select(TrlJsonlWriter.ToJson));
         var back = new JsonlDataset(path, kind).ToList();
-        Assert.Equal(rows.Select(TrlDatasetExport.ToJson), back.Select(TrlDatasetExport.ToJson));
+        Assert.Equal(rows.Select(TrlJsonlWriter.ToJson), back.Select(TrlJsonlWriter.ToJson));
         Assert.Equal(rows.Select(r => r.IsConversational), back.Select(r => r.IsConversational));
     }
 
