@@ -70,7 +70,65 @@ public class ReferencePolicyTests : IDisposable
         }
     }
 
-                [Theory]
+                [Fact]
+    public void Full_fine_tuning_reference_equals_the_starting_folder_bitwise_after_the_policy_moves()
+    {
+        string folder = ModelFolder("start");
+        var encoder = ExampleTokenizer.FromFolder(folder);
+        var batch = Sequences(encoder);
+        using var policy = new FullCausalLm(HuggingFaceFolder.Load(folder));
+        using var reference = ReferencePolicy.For(policy);
+        Perturb(policy.Transformer.Parameters.Values, seed: 9);
+
+        using var fromDisk = HuggingFaceFolder.Load(folder);
+        var expected = LogProbs(fromDisk, batch);
+        Assert.True(expected.AsSpan().SequenceEqual(reference.LogProbs(batch)), "the reference is not the starting model");
+        Assert.False(expected.AsSpan().SequenceEqual(LogProbs(policy.Transformer, batch)), "the policy must have moved for this test to mean anything");
+    }
+
+    [Fact]
+    public void Lora_reference_equals_the_base_folder_bitwise_and_leaves_the_adapters_attached()
+    {
+        string folder = ModelFolder("start");
+        var encoder = ExampleTokenizer.FromFolder(folder);
+        var batch = Sequences(encoder);
+        using var policy = new LoraCausalLm(HuggingFaceFolder.Load(folder), new LoraConfig(Rank: 4, Alpha: 8, Dropout: 0.1f), seed: 2);
+        Perturb(policy.Adapters.Modules.Values.Select(m => m.B), seed: 9); // a trained adapter (fresh ones have B = 0)
+        using var reference = ReferencePolicy.For(policy);
+
+        using var fromDisk = HuggingFaceFolder.Load(folder);
+        var expected = LogProbs(fromDisk, batch);
+        Assert.True(expected.AsSpan().SequenceEqual(reference.LogProbs(batch)), "the LoRA reference is not the base model");
+        Assert.Same(policy.Adapters, policy.Transformer.Adapters);
+        Assert.False(expected.AsSpan().SequenceEqual(LogProbs(policy.Transformer, batch)), "the adapter must change the policy for this test to mean anything");
+    }
+
+    [Fact]
+    public void A_given_reference_is_used_as_it_is_and_stays_the_callers()
+    {
+        string folder = ModelFolder("start");
+        var encoder = ExampleTokenizer.FromFolder(folder);
+        var batch = Sequences(encoder);
+        using var policy = new FullCausalLm(HuggingFaceFolder.Load(folder));
+        using var given = TransformerModel.Create(policy.Transformer.Config, seed: 7);
+        var expected = LogProbs(given, batch);
+        using (var reference = ReferencePolicy.For(policy, given))
+            Assert.True(expected.AsSpan().SequenceEqual(reference.LogProbs(batch)));
+        Assert.True(expected.AsSpan().SequenceEqual(LogProbs(given, batch)), "disposing the reference policy disposed the caller's model");
+
+        var ex = Assert.Throws<TrainingException>(() => ReferencePolicy.For(policy, policy.Transformer));
+        Assert.Contains("the reference model is the policy being trained", ex.Message);
+        using var otherVocabulary = TransformerModel.Create(policy.Transformer.Config with { VocabSize = policy.Transformer.Config.VocabSize + 1 }, seed: 7);
+        ex = Assert.Throws<TrainingException>(() => ReferencePolicy.For(policy, otherVocabulary));
+        Assert.Contains("vocab_size", ex.Message);
+    }
+
+    /// <summary>
+    /// The reference is the policy's starting point, not whatever the folder named by <c>model:</c> holds: with the
+    /// policy built in memory (different weights from that folder), DPO starts at its reference point, −log σ(0) = ln 2,
+    /// and KTO at 1 − σ(0) = 1/2. Reading the folder (the old behaviour) gives a different loss.
+    /// </summary>
+    [Theory]
     [InlineData("dpo", false, false)]
     [InlineData("dpo", true, false)]
     [InlineData("dpo", false, true)]
@@ -115,7 +173,28 @@ public class ReferencePolicyTests : IDisposable
         Assert.Contains(model.Trainable, t => !before[t.Name].SequenceEqual(t.Tensor.ToArray()));
     }
 
-        [Fact]
+    [Fact]
+    public void A_given_reference_replaces_the_starting_weights()
+    {
+        string folder = ModelFolder("start");
+        var encoder = ExampleTokenizer.FromFolder(folder);
+        using var given = TransformerModel.Create(HuggingFaceFolder.ReadConfig(folder), seed: 7);
+        var args = Args(folder, "preference.jsonl", "out");
+        double Loss(TransformerModel? reference)
+        {
+            using var trainer = new DpoTrainer(args, new FullCausalLm(HuggingFaceFolder.Load(folder)), Pairs(encoder), encoder.PadId, new DpoOptions(), reference: reference);
+            return trainer.Evaluate(Probe);
+        }
+        Assert.Equal(Math.Log(2), Loss(null), 5);
+        Assert.NotEqual(Math.Log(2), Loss(given), 3);
+        Assert.Equal(Loss(given), Loss(given)); // and it is still usable after the first trainer is disposed
+    }
+
+    /// <summary>
+    /// A LoRA DPO step scores the reference with the adapter ignored for that call, never by detaching it: another
+    /// thread reading the model for the whole run (here, continuously) sees the adapter attached at every read.
+    /// </summary>
+    [Fact]
     public void A_lora_dpo_run_never_detaches_the_policys_adapter()
     {
         string folder = ModelFolder("start");
