@@ -22,6 +22,9 @@ namespace AlignSharp.Models.ChatTemplates;
 /// </summary>
 internal static class ChatMessageConversion
 {
+    // M.E.AI's own serializer settings (what its clients send), written compactly as OpenAI's clients send tool results.
+    static readonly JsonSerializerOptions Json = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+
     /// <summary>The messages as template values: a list of ordered dictionaries, in the key order transformers' examples use.</summary>
     /// <exception cref="ArgumentException">A message holds content a text template cannot render.</exception>
     public static List<object?> ToTemplateMessages(IEnumerable<ChatMessage> messages)
@@ -70,7 +73,7 @@ internal static class ChatMessageConversion
                 {
                     null => "",
                     string s => s,
-                    var other => JsonSerializer.Serialize(other, AIJsonUtilities.DefaultOptions.GetTypeInfo(other.GetType())),
+                    var other => JsonSerializer.Serialize(other, Json.GetTypeInfo(other.GetType())),
                 };
                 if (!string.IsNullOrEmpty(result.CallId)) tool["tool_call_id"] = result.CallId;
                 list.Add(tool);
@@ -93,7 +96,7 @@ internal static class ChatMessageConversion
         {
             // Through JSON, so argument values of any serializable type arrive as plain mappings, lists and scalars.
             arguments = call.Arguments is null ? new OrderedDictionary<string, object?>()
-                : ValueConversion.FromJson(JsonSerializer.SerializeToElement(call.Arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))));
+                : ValueConversion.FromJson(JsonSerializer.SerializeToElement(call.Arguments, Json.GetTypeInfo(typeof(IDictionary<string, object?>))));
         }
         catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException)
         {
