@@ -15,9 +15,17 @@ public sealed record ChatEncoding(string Text, int[] Ids, bool[] AssistantMask);
 /// </summary>
 public static class ChatEncoder
 {
-    public static ChatEncoding Encode(Tokenizer tokenizer, ChatTemplate template, JsonElement messages, ChatTemplateOptions? options = null)
+    /// <summary>Renders <paramref name="messages"/> (a JSON array of message objects) and tokenizes the text, with the assistant-token mask.</summary>
+    public static ChatEncoding Encode(Tokenizer tokenizer, ChatTemplate template, JsonElement messages, ChatTemplateOptions? options = null) =>
+        Tokenize(tokenizer, template.Render(messages, options));
+
+    /// <summary>Renders Microsoft.Extensions.AI <paramref name="messages"/> and tokenizes the text, with the assistant-token mask.</summary>
+    /// <exception cref="ArgumentException">A message holds content a text template cannot render.</exception>
+    public static ChatEncoding Encode(Tokenizer tokenizer, ChatTemplate template, IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatTemplateOptions? options = null) =>
+        Tokenize(tokenizer, template.Render(messages, options));
+
+    static ChatEncoding Tokenize(Tokenizer tokenizer, ChatTemplateResult rendered)
     {
-        var rendered = template.Render(messages, options);
         var encoded = tokenizer.EncodeWithOffsets(rendered.Text, addSpecialTokens: false);
         var mask = new bool[encoded.Ids.Length];
         for (int i = 0; i < mask.Length; i++)

@@ -78,8 +78,21 @@ public sealed class ChatTemplate
     {
         if (messages.ValueKind != JsonValueKind.Array)
             throw new ArgumentException($"messages must be a JSON array of {{role, content}} objects, got {messages.ValueKind}", nameof(messages));
-        options ??= new ChatTemplateOptions();
-        var list = (List<object?>)ValueConversion.FromJson(messages)!;
+        return Render((List<object?>)ValueConversion.FromJson(messages)!, options ?? new ChatTemplateOptions());
+    }
+
+    /// <summary>
+    /// Renders a conversation of Microsoft.Extensions.AI messages, exactly as the same conversation written as JSON
+    /// (<see cref="Render(JsonElement, ChatTemplateOptions?)"/>): role, text content, tool calls and tool results are
+    /// mapped to the fields Hugging Face templates read (see <see cref="ChatMessageConversion"/> for the mapping).
+    /// </summary>
+    /// <exception cref="ArgumentException">A message holds content a text template cannot render (an image, a file).</exception>
+    /// <exception cref="TemplateException">The template failed, or called <c>raise_exception</c>.</exception>
+    public ChatTemplateResult Render(IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatTemplateOptions? options = null) =>
+        Render(ChatMessageConversion.ToTemplateMessages(messages), options ?? new ChatTemplateOptions());
+
+    ChatTemplateResult Render(List<object?> list, ChatTemplateOptions options)
+    {
         var (text, generationSpans) = RenderList(list, options, options.AddGenerationPrompt);
         if (HasGenerationTags) return new ChatTemplateResult(text, generationSpans);
         return new ChatTemplateResult(text, PrefixSpans(list, options, text));

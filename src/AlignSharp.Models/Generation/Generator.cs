@@ -125,58 +125,51 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
         var samplers = Enumerable.Range(0, batch).Select(b => new Sampler(options with { Seed = options.Seed + (ulong)b * 0x9E3779B97F4A7C15UL })).ToArray();
         var texts = new string?[batch];
         using var cache = new KvCache(config, batch, capacity);
+        // Under NoGrad a LoRA adapter applies no dropout (LoraAdapters.Apply), so decoding never touches the model's
+        // adapters: it may share the model with a trainer or another generator.
         using var noGrad = Autograd.NoGrad();
-        bool adaptersTraining = Model.Adapters?.Training ?? false;
-        if (Model.Adapters is { } adapters) adapters.Training = false;
-        try
+        int[] stepIds = ids, stepPositions = positions;
+        float[]? stepMask = mask;
+        int stepLength = promptLength;
+        var logits = new float[config.VocabSize];
+        for (int step = 0; step < options.MaxNewTokens && cache.Length + stepLength <= capacity; step++)
         {
-            int[] stepIds = ids, stepPositions = positions;
-            float[]? stepMask = mask;
-            int stepLength = promptLength;
-            var logits = new float[config.VocabSize];
-            for (int step = 0; step < options.MaxNewTokens && cache.Length + stepLength <= capacity; step++)
+            ct.ThrowIfCancellationRequested();
+            using (var scope = new TensorScope())
             {
-                ct.ThrowIfCancellationRequested();
-                using (var scope = new TensorScope())
+                var maskTensor = stepMask is null ? null : Tensor.FromArray(stepMask, batch, stepLength);
+                var hidden = Model.Hidden(stepIds, batch, stepLength, maskTensor, stepPositions, cache);
+                // Only the last position of each row is needed: take it before the LM head.
+                var last = Ops.Narrow(hidden, 1, stepLength - 1, 1);
+                var rowLogits = Model.LmHead(last).Span;
+                for (int b = 0; b < batch; b++)
                 {
-                    var maskTensor = stepMask is null ? null : Tensor.FromArray(stepMask, batch, stepLength);
-                    var hidden = Model.Hidden(stepIds, batch, stepLength, maskTensor, stepPositions, cache);
-                    // Only the last position of each row is needed: take it before the LM head.
-                    var last = Ops.Narrow(hidden, 1, stepLength - 1, 1);
-                    var rowLogits = Model.LmHead(last).Span;
-                    for (int b = 0; b < batch; b++)
+                    if (finish[b] is not null) continue;
+                    rowLogits.Slice(b * config.VocabSize, config.VocabSize).CopyTo(logits);
+                    float lse = Tensors.Kernels.SoftmaxKernel.LogSumExp(logits);
+                    int token = samplers[b].Next(logits, prompts[b].Concat(generated[b]));
+                    generated[b].Add(token);
+                    logProbs[b].Add(rowLogits[b * config.VocabSize + token] - lse);
+                    onToken?.Invoke(generated[b], b);
+                    if (stopIds.Contains(token)) finish[b] = "stop";
+                    else if (options.StopStrings.Count > 0 && Tokenizer is not null)
                     {
-                        if (finish[b] is not null) continue;
-                        rowLogits.Slice(b * config.VocabSize, config.VocabSize).CopyTo(logits);
-                        float lse = Tensors.Kernels.SoftmaxKernel.LogSumExp(logits);
-                        int token = samplers[b].Next(logits, prompts[b].Concat(generated[b]));
-                        generated[b].Add(token);
-                        logProbs[b].Add(rowLogits[b * config.VocabSize + token] - lse);
-                        onToken?.Invoke(generated[b], b);
-                        if (stopIds.Contains(token)) finish[b] = "stop";
-                        else if (options.StopStrings.Count > 0 && Tokenizer is not null)
+                        string text = Decode(generated[b]);
+                        foreach (var stop in options.StopStrings)
                         {
-                            string text = Decode(generated[b]);
-                            foreach (var stop in options.StopStrings)
-                            {
-                                int at = text.IndexOf(stop, StringComparison.Ordinal);
-                                if (at >= 0) { finish[b] = "stop"; texts[b] = text[..at]; break; }
-                            }
+                            int at = text.IndexOf(stop, StringComparison.Ordinal);
+                            if (at >= 0) { finish[b] = "stop"; texts[b] = text[..at]; break; }
                         }
                     }
                 }
-                if (finish.All(f => f is not null)) break;
-                stepIds = new int[batch]; stepPositions = new int[batch]; stepMask = null; stepLength = 1;
-                for (int b = 0; b < batch; b++)
-                {
-                    stepIds[b] = generated[b].Count > 0 ? generated[b][^1] : prompts[b][^1];
-                    stepPositions[b] = next[b]++;
-                }
             }
-        }
-        finally
-        {
-            if (Model.Adapters is { } a) a.Training = adaptersTraining;
+            if (finish.All(f => f is not null)) break;
+            stepIds = new int[batch]; stepPositions = new int[batch]; stepMask = null; stepLength = 1;
+            for (int b = 0; b < batch; b++)
+            {
+                stepIds[b] = generated[b].Count > 0 ? generated[b][^1] : prompts[b][^1];
+                stepPositions[b] = next[b]++;
+            }
         }
         return Enumerable.Range(0, batch).Select(b => new GenerationResult(
             generated[b].ToArray(), texts[b] ?? Decode(generated[b]), logProbs[b].ToArray(), finish[b] ?? "length")).ToList();

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using AlignSharp.Models.ChatTemplates;
 using AlignSharp.Models.Tokenizers;
 using AlignSharp.Models.Transformers;
@@ -80,9 +79,7 @@ public sealed class LocalChatClient : IChatClient
 
     private (int[] Prompt, GenerationOptions Options) Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
-        var list = messages.Select(m => new Dictionary<string, string> { ["role"] = m.Role.Value, ["content"] = m.Text }).ToList();
-        var json = JsonSerializer.SerializeToElement(list);
-        var prompt = ChatEncoder.Encode(_generator.Tokenizer!, _template, json, _templateOptions with { AddGenerationPrompt = true }).Ids;
+        var prompt = ChatEncoder.Encode(_generator.Tokenizer!, _template, messages, _templateOptions with { AddGenerationPrompt = true }).Ids;
         var g = _defaults;
         if (options is not null)
         {

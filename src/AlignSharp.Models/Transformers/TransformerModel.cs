@@ -22,7 +22,11 @@ public sealed class TransformerModel : IDisposable
     /// <summary>Parameters by Hugging Face name (GPT-2 Conv1D weights held transposed, as [out, in]).</summary>
     public IReadOnlyDictionary<string, Tensor> Parameters => _parameters;
 
-    /// <summary>LoRA adapters applied on top of the (usually frozen) linear weights, or null.</summary>
+    /// <summary>
+    /// LoRA adapters applied on top of the (usually frozen) linear weights, or null. A forward pass reads this once at
+    /// its start; to run the base model without them for one call, pass <c>withAdapters: false</c> rather than setting
+    /// this to null and back (which other readers of the model would see).
+    /// </summary>
     public Lora.LoraAdapters? Adapters { get; set; }
 
     /// <summary>A model over copies of the given parameters (Hugging Face names, [out, in] linear weights).</summary>
@@ -106,6 +110,19 @@ public sealed class TransformerModel : IDisposable
         return model;
     }
 
+    /// <summary>
+    /// A frozen copy of this model's base weights (config and every parameter; <see cref="Adapters"/> are not copied):
+    /// the starting point of a run kept in memory, e.g. the reference policy of DPO/KTO when all weights train. Costs
+    /// one float32 copy of the weights, the same as loading the folder again, and reads no file.
+    /// </summary>
+    public TransformerModel Snapshot()
+    {
+        var copy = new TransformerModel(Config);
+        foreach (var (name, p) in _parameters) p.Span.CopyTo(copy._parameters[name].Span);
+        copy.SetTrainable(false);
+        return copy;
+    }
+
     /// <summary>An uninitialised model whose parameters a loader fills in place.</summary>
     internal static TransformerModel Allocate(ModelConfig config) => new(config.Validate());
 
@@ -113,10 +130,10 @@ public sealed class TransformerModel : IDisposable
     /// The outputs of a fused module group: one product with the fused matrix under NoGrad without adapters,
     /// otherwise one product per module (so gradients and LoRA updates reach each parameter).
     /// </summary>
-    private Tensor[] Group(string key, Tensor x, params string[] modules)
+    private Tensor[] Group(string key, Tensor x, Lora.LoraAdapters? adapters, params string[] modules)
     {
-        if (Autograd.IsEnabled || Adapters is not null || !_fused.TryGetValue(key, out var f))
-            return modules.Select(m => Linear(m, x)).ToArray();
+        if (Autograd.IsEnabled || adapters is not null || !_fused.TryGetValue(key, out var f))
+            return modules.Select(m => Linear(m, x, adapters)).ToArray();
         var y = Ops.Linear(x, f.Weight, f.Bias);
         var outputs = new Tensor[modules.Length];
         for (int i = 0, at = 0; i < modules.Length; at += f.Sizes[i], i++) outputs[i] = Ops.Narrow(y, -1, at, f.Sizes[i]);
@@ -128,37 +145,40 @@ public sealed class TransformerModel : IDisposable
     private Tensor P(string name) => _parameters[name];
 
     /// <summary>y = x·Wᵀ + b for the module (plus its LoRA update when an adapter targets it).</summary>
-    private Tensor Linear(string module, Tensor x)
+    private Tensor Linear(string module, Tensor x, Lora.LoraAdapters? adapters)
     {
         _parameters.TryGetValue(module + ".bias", out var bias);
         var y = Ops.Linear(x, P(module + ".weight"), bias);
-        return Adapters?.Apply(module, x, y) ?? y;
+        return adapters?.Apply(module, x, y) ?? y;
     }
 
     /// <summary>Logits [B, T, V] for token ids [B·T].</summary>
     /// <param name="attentionMask">[B, T] (1 = token, 0 = padding), for padded training batches; with a cache, the mask of the new positions.</param>
     /// <param name="positions">Position of each token [B·T]; default: cache length + t.</param>
     /// <param name="cache">KV cache to read and extend (inference, under <see cref="Autograd.NoGrad"/>).</param>
-    public Tensor Forward(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null, KvCache? cache = null) =>
-        LmHead(Hidden(ids, batch, length, attentionMask, positions, cache));
+    /// <param name="withAdapters">false: the base model alone for this call, <see cref="Adapters"/> left attached and untouched (a LoRA run's reference policy).</param>
+    public Tensor Forward(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null, KvCache? cache = null, bool withAdapters = true) =>
+        LmHead(Hidden(ids, batch, length, attentionMask, positions, cache, withAdapters), withAdapters);
 
-    /// <summary>logits = hidden·W_lmᵀ (the embedding matrix when tied).</summary>
-    public Tensor LmHead(Tensor hidden)
+    /// <summary>logits = hidden·W_lmᵀ (the embedding matrix when tied), plus the adapter's update of lm_head when it has one and <paramref name="withAdapters"/>.</summary>
+    public Tensor LmHead(Tensor hidden, bool withAdapters = true)
     {
         if (!Config.HasLmHead) throw new InvalidOperationException("this model has no language-model head (a reward/value model body); use ValueHeadModel");
         string head = Config.TieWordEmbeddings ? (Config.Architecture == Architecture.Gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight") : "lm_head.weight";
         var logits = Ops.Linear(hidden, P(head));
-        return Adapters?.Apply("lm_head", hidden, logits) ?? logits;
+        return (withAdapters ? Adapters : null)?.Apply("lm_head", hidden, logits) ?? logits;
     }
 
     /// <summary>The final hidden states [B, T, C] (after the last norm): the input of the LM head or a value head.</summary>
-    public Tensor Hidden(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null, KvCache? cache = null)
+    /// <param name="withAdapters">false: the base model alone for this call (see <see cref="Forward"/>).</param>
+    public Tensor Hidden(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null, KvCache? cache = null, bool withAdapters = true)
     {
         if (ids.Length != batch * length) throw new ArgumentException($"forward: {ids.Length} ids do not fill a [{batch}, {length}] batch");
         if (cache is not null && (cache.Batch != batch || cache.Length + length > cache.Capacity))
             throw new ArgumentException($"forward: the KV cache holds batch {cache.Batch} with {cache.Capacity - cache.Length} free positions; got batch {batch} with {length} new tokens");
         if (attentionMask is not null && (attentionMask.Rank != 2 || attentionMask.Dim(0) != batch || attentionMask.Dim(1) != length))
             throw new ArgumentException($"forward: attention mask [{string.Join(", ", attentionMask.Shape.ToArray())}] must be [{batch}, {length}]");
+        var adapters = withAdapters ? Adapters : null; // read once: one pass uses one set of weights throughout
         var c = Config;
         int C = c.HiddenSize, H = c.NumHeads, KVH = c.NumKvHeads, D = c.HeadDim, offset = cache?.Length ?? 0;
         foreach (int id in ids)
@@ -191,7 +211,7 @@ public sealed class TransformerModel : IDisposable
             if (gpt2)
             {
                 var x = Ops.LayerNorm(h, P(p + "ln_1.weight"), P(p + "ln_1.bias"), c.NormEps);
-                var qkv = Linear(p + "attn.c_attn", x);
+                var qkv = Linear(p + "attn.c_attn", x, adapters);
                 q = Ops.Narrow(qkv, 2, 0, C).Reshape(batch, length, H, D);
                 k = Ops.Narrow(qkv, 2, C, C).Reshape(batch, length, KVH, D);
                 v = Ops.Narrow(qkv, 2, 2 * C, C).Reshape(batch, length, KVH, D);
@@ -199,7 +219,7 @@ public sealed class TransformerModel : IDisposable
             else
             {
                 var x = Ops.RmsNorm(h, P(p + "input_layernorm.weight"), c.NormEps);
-                var qkv = Group(p + "qkv", x, p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj");
+                var qkv = Group(p + "qkv", x, adapters, p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj");
                 q = Ops.Rope(qkv[0].Reshape(batch, length, H, D), _rope!, offset, positions);
                 k = Ops.Rope(qkv[1].Reshape(batch, length, KVH, D), _rope!, offset, positions);
                 v = qkv[2].Reshape(batch, length, KVH, D);
@@ -213,19 +233,19 @@ public sealed class TransformerModel : IDisposable
             }
             else attention = Ops.ScaledDotProductAttention(q, k, v, keyMask);
             attention = attention.Reshape(batch, length, H * D);
-            h = h + Linear(gpt2 ? p + "attn.c_proj" : p + "self_attn.o_proj", attention);
+            h = h + Linear(gpt2 ? p + "attn.c_proj" : p + "self_attn.o_proj", attention, adapters);
 
             // MLP block.
             if (gpt2)
             {
                 var x = Ops.LayerNorm(h, P(p + "ln_2.weight"), P(p + "ln_2.bias"), c.NormEps);
-                h = h + Linear(p + "mlp.c_proj", Ops.Gelu(Linear(p + "mlp.c_fc", x)));
+                h = h + Linear(p + "mlp.c_proj", Ops.Gelu(Linear(p + "mlp.c_fc", x, adapters)), adapters);
             }
             else
             {
                 var x = Ops.RmsNorm(h, P(p + "post_attention_layernorm.weight"), c.NormEps);
-                var gateUp = Group(p + "gate_up", x, p + "mlp.gate_proj", p + "mlp.up_proj");
-                h = h + Linear(p + "mlp.down_proj", Ops.SwiGlu(gateUp[0], gateUp[1]));
+                var gateUp = Group(p + "gate_up", x, adapters, p + "mlp.gate_proj", p + "mlp.up_proj");
+                h = h + Linear(p + "mlp.down_proj", Ops.SwiGlu(gateUp[0], gateUp[1]), adapters);
             }
         }
         if (cache is not null) cache.Length = offset + length;

@@ -68,6 +68,11 @@ public sealed class LoraCausalLm : TrainableModel
     /// Continues training <paramref name="adapters"/> (e.g. a saved adapter from <see cref="PeftFormat.Load"/>), which
     /// this model then owns; its options (r, alpha, dropout, targets) are the adapter's own.
     /// </summary>
+    /// <remarks>
+    /// Freezes <paramref name="model"/>'s weights and attaches the adapters to it (<see cref="TransformerModel.Adapters"/>)
+    /// once, here, for this object's life; nothing detaches them afterwards. A pass of the base alone (the reference of
+    /// DPO/KTO) asks for it per call with <c>withAdapters: false</c>.
+    /// </remarks>
     public LoraCausalLm(TransformerModel model, LoraAdapters adapters, string? baseName = null)
     {
         _model = model;

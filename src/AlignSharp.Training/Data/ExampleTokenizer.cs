@@ -1,5 +1,6 @@
 using AlignSharp.Models.ChatTemplates;
 using AlignSharp.Models.Tokenizers;
+using Microsoft.Extensions.AI;
 using static AlignSharp.Tensors.Ops;
 
 namespace AlignSharp.Training.Data;
@@ -139,6 +140,22 @@ public sealed class ExampleTokenizer
         prompt.IsConversational
             ? Tokenizer.Encode(RenderPrompt(origin, prompt), addSpecialTokens: false)
             : EncodeWithLeadingSpecials(prompt.Text);
+
+    /// <summary>
+    /// The prompt tokens of a conversation given as Microsoft.Extensions.AI messages (e.g. a
+    /// <c>PromptRecord.Messages</c>): rendered with the chat template and add_generation_prompt, token for token what
+    /// the same conversation as a conversational row's prompt gives. <paramref name="origin"/> names it in errors.
+    /// </summary>
+    /// <exception cref="TrainingException">No chat template, the template fails, or a message holds content it cannot render.</exception>
+    public int[] Prompt(IEnumerable<ChatMessage> messages, string origin = "prompt")
+    {
+        string text = Guard(origin, () =>
+        {
+            try { return RequireTemplate(origin).Render(messages, _options with { AddGenerationPrompt = true }).Text; }
+            catch (ArgumentException e) { throw new TrainingException($"{origin}: {e.Message}"); }
+        });
+        return Tokenizer.Encode(text, addSpecialTokens: false);
+    }
 
     /// <summary>
     /// Prompt tokens and the tokens of each completion (to be appended to the prompt), by the rules in the class remarks.

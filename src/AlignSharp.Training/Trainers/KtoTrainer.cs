@@ -14,13 +14,20 @@ public sealed class KtoTrainer : Trainer
     private readonly ReferencePolicy _reference;
     private readonly int _padId;
 
-    public KtoTrainer(TrainingArguments args, TrainableModel model, IReadOnlyList<UnpairedExample> examples, int padId, KtoOptions options, int skippedRows = 0)
+    /// <summary>A KTO run of <paramref name="model"/> from its current weights, which are the reference unless one is given.</summary>
+    /// <param name="reference">
+    /// The reference policy to use instead of <paramref name="model"/>'s starting weights (e.g. a model already in
+    /// memory); used under no-grad as it is, never modified or disposed here. Without it: the LoRA base of the
+    /// policy, or an in-memory snapshot of its weights taken now. No model folder is read either way.
+    /// </param>
+    public KtoTrainer(TrainingArguments args, TrainableModel model, IReadOnlyList<UnpairedExample> examples, int padId, KtoOptions options, int skippedRows = 0,
+        TransformerModel? reference = null)
         : base(args, model)
     {
         if (args.PerDeviceTrainBatchSize < 2)
             throw new TrainingException("per_device_train_batch_size must be at least 2 for KTO: the KL estimate pairs each prompt with another example's completion");
         _examples = examples; _options = options; _padId = padId; SkippedRows = skippedRows;
-        _reference = new ReferencePolicy(model.Transformer, args.Model, model is LoraCausalLm);
+        _reference = ReferencePolicy.For(model, reference);
     }
 
     protected override int ExampleCount => _examples.Count;

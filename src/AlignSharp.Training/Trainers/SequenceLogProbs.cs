@@ -11,11 +11,14 @@ namespace AlignSharp.Training.Trainers;
 public static class SequenceLogProbs
 {
     /// <summary>Σₜ log π(label_{t+1} | ids_≤t) per row: [B], with the number of scored tokens per row.</summary>
-    public static (Tensor Sums, int[] Counts) Compute(TransformerModel model, Batch batch) => FromLogits(Logits(model, batch), batch);
+    /// <param name="withAdapters">false: score with the base model, ignoring its LoRA adapters for this call only (a LoRA run's reference).</param>
+    public static (Tensor Sums, int[] Counts) Compute(TransformerModel model, Batch batch, bool withAdapters = true) =>
+        FromLogits(Logits(model, batch, withAdapters), batch);
 
     /// <summary>The model's logits [B, T, V] for <paramref name="batch"/> (attention mask and position ids applied).</summary>
-    public static Tensor Logits(TransformerModel model, Batch batch) =>
-        model.Forward(batch.InputIds, batch.B, batch.T, Tensor.FromArray(batch.AttentionMask, batch.B, batch.T), batch.PositionIds);
+    /// <param name="withAdapters">false: the base model alone for this call (see <see cref="TransformerModel.Forward"/>).</param>
+    public static Tensor Logits(TransformerModel model, Batch batch, bool withAdapters = true) =>
+        model.Forward(batch.InputIds, batch.B, batch.T, Tensor.FromArray(batch.AttentionMask, batch.B, batch.T), batch.PositionIds, withAdapters: withAdapters);
 
     /// <summary>Σₜ log π(label_{t+1}) per row from logits [B, T, V] of <paramref name="batch"/>: [B], with the scored-token counts.</summary>
     public static (Tensor Sums, int[] Counts) FromLogits(Tensor logits, Batch batch)
