@@ -17,6 +17,7 @@ using AlignSharp.Training;
 using AlignSharp.Training.Config;
 using AlignSharp.Training.Core;
 using AlignSharp.Training.Data;
+using AlignSharp.Training.Methods;
 using AlignSharp.Training.Metrics;
 using AlignSharp.Training.Trainers;
 
@@ -170,7 +171,8 @@ public sealed class IterativeAlignment : IDisposable
         var examples = new JsonlDataset(args.Dataset).Select(r => encoder.Sft(r, new SftOptions { MaxLength = _options.MaxLength, AssistantOnlyLoss = true })).ToList();
         var model = HuggingFaceFolder.Load(start);
         Replace(model);
-        using var trainer = new SftTrainer(args, new FullCausalLm(model), examples, encoder.PadId, encoder.EosId) { OwnsModel = false };
+        using var trainer = TrainingMethods.Sft.CreateTrainer(args, new FullCausalLm(model), EncodedExamples.ForSft(examples, encoder.PadId, encoder.EosId));
+        trainer.OwnsModel = false;
         Train(trainer, "sft", output);
         CopyTokenizer(start, output);
     }
@@ -269,12 +271,16 @@ public sealed class IterativeAlignment : IDisposable
         }
         var args = _options.AlignArguments(reference, RowsFile(roundDir), output, _resume);
         var encoder = _encoder ??= ExampleTokenizer.FromFolder(SftDir);
-        var policy = new FullCausalLm(_policy!);
-        using Trainer trainer = _options.Method == "kto"
-            ? new KtoTrainer(args, policy, rows.Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r)).ToList(),
-                encoder.PadId, new KtoOptions { Beta = _options.Beta }) { OwnsModel = false }
-            : new DpoTrainer(args, policy, rows.Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList(),
-                encoder.PadId, new DpoOptions { Beta = _options.Beta, RpoAlpha = _options.RpoAlpha > 0 ? _options.RpoAlpha : null }, precomputeReferenceLogProbs: true) { OwnsModel = false };
+        // The trainer comes from the registry, like `train METHOD`'s; it trains the in-memory policy and leaves it to us.
+        var method = TrainingMethods.Parse(_options.Method, "method");
+        var examples = method == TrainingMethods.Kto
+            ? EncodedExamples.ForUnpaired(rows.Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r)).ToList(), encoder.PadId)
+            : EncodedExamples.ForPreference(rows.Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList(), encoder.PadId);
+        var methodOptions = method == TrainingMethods.Kto
+            ? method.Options(new KtoOptions { Beta = _options.Beta })
+            : method.Options(new DpoOptions { Beta = _options.Beta, RpoAlpha = _options.RpoAlpha > 0 ? _options.RpoAlpha : null }, new ReferenceOptions { PrecomputeRefLogProbs = true });
+        using var trainer = method.CreateTrainer(args, new FullCausalLm(_policy!), examples, methodOptions);
+        trainer.OwnsModel = false;
         Train(trainer, Path.GetFileName(roundDir), output);
         CopyTokenizer(reference, output);
     }

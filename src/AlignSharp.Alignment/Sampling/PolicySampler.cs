@@ -37,7 +37,7 @@ public sealed class PolicySampler
 
     /// <summary>The prompt's conversation rendered for generation, as token ids.</summary>
     public int[] PromptIds(PromptRecord prompt) =>
-        _encoder.Prompt(TextOrMessages.FromMessages(prompt.Messages.Select(m => (m.Role.Value, m.Text)).ToArray()), prompt.Id);
+        _encoder.Prompt(prompt.Messages, prompt.Id);
 
     /// <summary>
     /// k completions for every prompt (result[i][j] = prompt i's j-th sample). Rows are prompt-major and decoded in

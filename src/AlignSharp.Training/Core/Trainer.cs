@@ -233,7 +233,7 @@ public abstract class Trainer : IDisposable
     /// keeps using the trained model in memory (sampling, evaluation, the next round) sets it to false and disposes the
     /// model itself.
     /// </summary>
-    public bool OwnsModel { get; init; } = true;
+    public bool OwnsModel { get; set; } = true;
 
     public virtual void Dispose() { if (OwnsModel) Model.Dispose(); }
 }
