@@ -10,7 +10,7 @@ public sealed partial class FeedbackStore
     {
         var sources = new List<SourceSummary>();
         using (var command = Command("""
-            SELECT fingerprint, group_concat(DISTINCT source), count(*), count(*) - count(score), avg(score)
+            SELECT fingerprint, source, count(*), count(*) - count(score), avg(score), min(id)
             FROM labels GROUP BY fingerprint ORDER BY min(id)
             """))
         using (var reader = command.ExecuteReader())

@@ -208,11 +208,12 @@ public sealed partial class FeedbackStore : IDisposable
         ? ReadLabels($"SELECT {LabelColumns} FROM labels ORDER BY id")
         : ReadLabels($"SELECT {LabelColumns} FROM labels WHERE fingerprint = $s OR source = $s ORDER BY id", ("$s", sourceOrFingerprint)));
 
-    /// <summary>Each fingerprint with labels: its source name(s) and label count, in the order first stored.</summary>
+    /// <summary>Each fingerprint with labels: its source name (as first stored) and label count, in the order first stored.</summary>
     public IReadOnlyList<(string Fingerprint, string Source, int Labels)> Sources() => Guard(() =>
     {
         var result = new List<(string, string, int)>();
-        using var command = Command("SELECT fingerprint, group_concat(DISTINCT source), count(*) FROM labels GROUP BY fingerprint ORDER BY min(id)");
+        // With min(id) the bare column "source" is read from the fingerprint's first row (SQLite's documented rule).
+        using var command = Command("SELECT fingerprint, source, count(*), min(id) FROM labels GROUP BY fingerprint ORDER BY min(id)");
         using var reader = command.ExecuteReader();
         while (reader.Read()) result.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2)));
         return (IReadOnlyList<(string, string, int)>)result;

@@ -10,7 +10,7 @@ public sealed record StoreStatistics(int Generations, int Labels, IReadOnlyList<
 
 /// <summary>The labels of one source fingerprint.</summary>
 /// <param name="Fingerprint">The source's fingerprint.</param>
-/// <param name="Source">Its name (names, comma-separated, if one fingerprint was stored under several).</param>
+/// <param name="Source">Its name, as first stored.</param>
 /// <param name="Labels">Labels stored, not-applicable ones included.</param>
 /// <param name="NotApplicable">Items the source does not apply to (null score).</param>
 /// <param name="MeanScore">Mean of the applicable scores; null when there is none.</param>
