@@ -357,7 +357,7 @@ public sealed partial class FeedbackStore : IDisposable
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
         return e.SqliteErrorCode switch
         {
-            26 => new FeedbackException($"{Path}: not an SQLite database ({e.Message.Split('\'')[^1].Trim(' ', '.')}); give a feedback store file, or a new file name to create one"),
+            26 => new FeedbackException($"{Path}: not an SQLite database ({Short(e)}); give a feedback store file, or a new file name to create one"),
             11 => new FeedbackException($"{Path}: the database is corrupt ({Short(e)}); restore it from a copy or start a new store"),
             5 or 6 => new FeedbackException($"{Path}: the store is locked by another process (waited {_options.BusyTimeout.TotalSeconds:0.#} s); let it finish or stop it, or use another store file"),
             8 or 14 or 23 => new FeedbackException($"{Path}: cannot write the store or its -wal/-shm files ({Short(e)}); make {folder} writable, or give a store path in a writable folder"),
@@ -366,7 +366,9 @@ public sealed partial class FeedbackStore : IDisposable
         };
     }
 
-    static string Short(SqliteException e) => e.Message.Replace("SQLite Error ", "").Trim();
+    /// <summary>SQLite's own words: "unable to open database file" from "SQLite Error 14: 'unable to open database file'.".</summary>
+    static string Short(SqliteException e) =>
+        System.Text.RegularExpressions.Regex.Match(e.Message, @"^SQLite Error \d+: '(.*)'\.?$") is { Success: true } m ? m.Groups[1].Value : e.Message.Trim();
 
     SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
     {

@@ -24,6 +24,7 @@ public static class LabelJson
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
         Encoder = MinimalJsonEncoder.Instance,
         RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,  // a provenance without "source" or "kind" is refused, not defaulted
     };
 
     /// <summary>The provenance as compact JSON.</summary>

@@ -50,6 +50,19 @@ public class FeedbackStoreTests
     }
 
     [Fact]
+    public void Prompts_with_any_role_and_a_provenance_missing_its_source_are_handled()
+    {
+        using var folder = Folder();
+        using var store = FeedbackStore.Open(folder.File("feedback.db"));
+        var prompt = new PromptRecord("dev", [new Microsoft.Extensions.AI.ChatMessage(new Microsoft.Extensions.AI.ChatRole("developer"), "rules"),
+            new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "hi")], "", new Dictionary<string, string>());
+        store.PutLabels([new StoredLabel(LabelKey.Of("s@v1", prompt, "r"), "s@v1", "s", prompt, "r", null, DateTimeOffset.UtcNow)]);
+        Assert.Equal("developer", Assert.Single(store.Labels()).Prompt.Messages[0].Role.Value);
+        var e = Assert.Throws<FeedbackException>(() => LabelJson.ParseProvenance("""{"kind":"verifier"}""", "x.jsonl:3"));
+        Assert.StartsWith("x.jsonl:3: provenance is not valid", e.Message);
+    }
+
+    [Fact]
     public void Lookup_takes_any_number_of_keys_in_one_query()
     {
         using var folder = Folder();
