@@ -91,6 +91,7 @@ internal static class StoreCommand
     static int Import(Options o, TextWriter stdout)
     {
         string input = o.Required("in", ImportSpec.Path);
+        if (!File.Exists(input)) throw new UsageException($"{ImportSpec.Path}: --in {input}: file not found");  // before a new store is created
         using var store = FeedbackStore.Open(o.Required("db", ImportSpec.Path));
         var (read, added) = StoreExport.ImportLabels(store, input);
         stdout.WriteLine($"imported {input} into {store.Path}: {added} labels added, {read - added} already there");

@@ -159,6 +159,10 @@ public class StoreCommandTests : IDisposable
         Assert.Single(err.Trim().Split('\n'));
         (code, _, _) = Run("store", "export", "--db", db, "--format", "labels", "--out", F("x.jsonl"), "--margin");
         Assert.Equal(2, code);
+        (code, _, err) = Run("store", "import", "--db", F("new.db"), "--in", F("absent.jsonl"));
+        Assert.Equal(2, code);
+        Assert.Contains("absent.jsonl: file not found", err);
+        Assert.False(File.Exists(F("new.db")));
     }
 
     [Fact]
