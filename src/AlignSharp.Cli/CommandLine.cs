@@ -41,6 +41,8 @@ internal static class CommandLine
                     return GenerateCommand.Run(args[1..], stdout, stderr);
                 case "train":
                     return TrainCommand.Run(args[1..], stdout);
+                case "store":
+                    return StoreCommand.Run(args[1..], stdout);
                 case "demo":
                     // The built-in defaults equal recipes/demo.yaml, so `demo` also works outside the repository.
                     return Demo.DemoCommand.Run(File.Exists(Demo.DemoCommand.DefaultRecipe) ? Demo.DemoCommand.DefaultRecipe : null, args[1..], stdout, "demo");

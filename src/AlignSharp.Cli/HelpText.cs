@@ -12,6 +12,7 @@ internal static class HelpText
     private static readonly (string Name, string Placeholder, string Description)[] Groups =
     [
         ("train", "<method>", "train with one of TRL's offline methods from a YAML recipe"),
+        ("store", "<subcommand>", "the feedback store: statistics, TRL datasets from its labels, label import"),
         ("chat", "<subcommand>", "apply a chat template as transformers' apply_chat_template does"),
         ("tokenizer", "<subcommand>", "train, run and test byte-level BPE tokenizers"),
         ("model", "<subcommand>", "create and inspect Hugging Face model folders"),
@@ -25,6 +26,7 @@ internal static class HelpText
         .. TrainCommand.Specs,
         ExportCommand.TrlSpec,
         GenerateCommand.Spec,
+        StoreCommand.StatsSpec, StoreCommand.ExportSpec, StoreCommand.ImportSpec,
         ChatCommand.RenderSpec, ChatCommand.EncodeSpec,
         TokenizerCommand.TrainSpec, TokenizerCommand.EncodeSpec, TokenizerCommand.DecodeSpec, TokenizerCommand.CorpusSpec,
         ModelCommand.InitSpec, ModelCommand.InfoSpec, ModelCommand.MergeSpec,

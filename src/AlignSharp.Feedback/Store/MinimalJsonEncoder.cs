@@ -25,7 +25,14 @@ public sealed class MinimalJsonEncoder : JavaScriptEncoder
     public override unsafe int FindFirstCharacterToEncode(char* text, int textLength)
     {
         for (int i = 0; i < textLength; i++)
-            if (WillEncode(text[i])) return i;
+        {
+            char c = text[i];
+            if (WillEncode(c)) return i;
+            if (char.IsHighSurrogate(c) && i + 1 < textLength && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+            // An unpaired surrogate goes to the encoding path, which writes U+FFFD for it as the default encoder
+            // does; reported as needing no encoding, it would make the writer cut the string short.
+            if (char.IsSurrogate(c)) return i;
+        }
         return -1;
     }
 

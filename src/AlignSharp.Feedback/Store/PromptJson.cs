@@ -43,8 +43,9 @@ public static class PromptJson
         int i = 0;
         foreach (var m in array.EnumerateArray())
         {
+            // Any role a ChatMessage may carry is read back (system, user, assistant and tool are the usual ones).
             if (m.ValueKind != JsonValueKind.Object
-                || !m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String || !Roles.Contains(role.GetString())
+                || !m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(role.GetString())
                 || !m.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.String)
                 throw new FeedbackException($"{origin}: messages[{i}] must be {{\"role\": {string.Join("|", Roles)}, \"content\": string}}");
             list.Add(new ChatMessage(new ChatRole(role.GetString()!), content.GetString()));

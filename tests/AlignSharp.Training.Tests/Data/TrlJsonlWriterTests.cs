@@ -140,6 +140,12 @@ public class TrlJsonlWriterTests
     }
 
     [Fact]
+    public void An_unpaired_surrogate_becomes_the_replacement_character_not_a_cut()
+    {
+        Assert.Equal("{\"text\":\"a\uFFFDb 😀 \uFFFDc\"}", TrlJsonlWriter.ToJson(new LanguageModelingRow("", T("a\ud800b 😀 \udc00c"))));
+    }
+
+    [Fact]
     public void A_failed_write_leaves_the_previous_file_and_no_temporary()
     {
         string folder = Directory.CreateTempSubdirectory("alignsharp-writer-").FullName;
