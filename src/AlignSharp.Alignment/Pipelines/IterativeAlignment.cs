@@ -10,6 +10,7 @@ using AlignSharp.Alignment.Stages;
 using AlignSharp.Eval;
 using AlignSharp.Eval.Reports;
 using AlignSharp.Feedback;
+using AlignSharp.Feedback.Store;
 using AlignSharp.Models.ChatTemplates;
 using AlignSharp.Models.Tokenizers;
 using AlignSharp.Models.Transformers;
@@ -57,6 +58,8 @@ public sealed class IterativeAlignment : IDisposable
     private readonly StageRunner _stages;
     private TransformerModel? _policy, _sft;
     private readonly ISignalSource _source;
+    private FeedbackStore? _store;
+    private CachingSignalSource? _cached;
 
     /// <param name="options">The recipe.</param>
     /// <param name="log">Where progress lines go.</param>
@@ -79,6 +82,15 @@ public sealed class IterativeAlignment : IDisposable
     /// <summary>The environment of the last <see cref="Run"/>.</summary>
     public IAlignmentEnvironment? Environment { get; private set; }
 
+    /// <summary>The run's feedback store: every sampled response and every label, with provenance (SQLite).</summary>
+    public string StorePath => Dir("feedback.db");
+
+    /// <summary>Scoring calls the signal sources made in this process (labels found in the store cost none).</summary>
+    public long ScoringCalls => _cached?.InnerCalls ?? 0;
+
+    /// <summary>Labels this process found in the store instead of scoring again.</summary>
+    public long StoredLabelsReused => _cached?.CacheHits ?? 0;
+
     /// <summary>The SFT model's folder (the evaluation's starting point).</summary>
     public string SftDir => _options.Model.Length > 0 && _options.SftEpochs == 0 ? _options.Model : Dir("sft");
 
@@ -87,7 +99,8 @@ public sealed class IterativeAlignment : IDisposable
         var options = _options;
         var env = DemoWorldEnvironment.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
             options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate, options.MaxOperand));
-        var source = _source;
+        _store ??= FeedbackStore.Open(StorePath);
+        var source = _cached ??= new CachingSignalSource(_source, _store);
         Environment = env;
         Directory.CreateDirectory(Dir("data"));
         env.World.WriteSftJsonl(Dir("data", "sft.jsonl"));
@@ -219,12 +232,17 @@ public sealed class IterativeAlignment : IDisposable
         var rows = new List<DatasetRow>();
         using var labels = new JsonlFileWriter(Path.Combine(roundDir, "labels.jsonl"));
         int ties = 0, desirable = 0;
-        foreach (var samples in rollouts)
+        // Every sample goes into the store, then all are scored in one batch through the store: a re-run (or a resumed
+        // run) finds the labels it already paid for and scores only what is missing.
+        _store!.AddGenerations(rollouts.SelectMany(r => r));
+        var items = rollouts.SelectMany(r => r.Select(x => new SignalItem(x.Prompt, x.Text))).ToArray();
+        long calls = ScoringCalls;
+        var all = source.ScoreBatchAsync(items).AsTask().GetAwaiter().GetResult();
+        for (int p = 0; p < rollouts.Length; p++)
         {
-            var prompt = samples[0].Prompt;
-            var responses = samples.Select(s => s.Text).ToArray();
-            // Each response is scored once; the labels are kept whole and the training rows are built from them.
-            var scored = SignalBatch.Score(source, responses.Select(r => new SignalItem(prompt, r)).ToArray());
+            var prompt = rollouts[p][0].Prompt;
+            var responses = rollouts[p].Select(s => s.Text).ToArray();
+            var scored = all.AsSpan(p * o.SamplesPerPrompt, o.SamplesPerPrompt).ToArray();
             for (int i = 0; i < responses.Length; i++)
                 if (scored[i] is { } label)
                 {
@@ -246,8 +264,8 @@ public sealed class IterativeAlignment : IDisposable
         labels.Commit();
         TrlJsonlWriter.WriteAll(RowsFile(roundDir), rows);
         _stages.Log(kto
-            ? $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows.Count} KTO rows ({desirable} desirable, {rows.Count - desirable} undesirable)"
-            : $"round {round}: {rollouts.Length * o.SamplesPerPrompt} samples scored, {rows.Count} preference pairs ({ties} prompts tied and dropped)");
+            ? $"round {round}: {items.Length} samples labelled ({ScoringCalls - calls} scoring calls; repeats and labels already in the store cost none), {rows.Count} KTO rows ({desirable} desirable, {rows.Count - desirable} undesirable)"
+            : $"round {round}: {items.Length} samples labelled ({ScoringCalls - calls} scoring calls; repeats and labels already in the store cost none), {rows.Count} preference pairs ({ties} prompts tied and dropped)");
         return rows;
     }
 
@@ -356,6 +374,8 @@ public sealed class IterativeAlignment : IDisposable
 
     public void Dispose()
     {
+        _store?.Dispose();
+        _store = null;
         _policy?.Dispose();
         _sft?.Dispose();
         _policy = _sft = null;

@@ -1,0 +1,73 @@
+using AlignSharp.Alignment.Pipelines;
+using AlignSharp.Feedback.Store;
+
+namespace AlignSharp.Alignment.Tests;
+
+/// <summary>The loop as a library: a tiny run end to end without the CLI, and what the feedback store saves on a re-run.</summary>
+public class IterativeAlignmentTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "alignsharp-loop-" + Guid.NewGuid().ToString("N"));
+    public void Dispose() { if (Directory.Exists(_dir)) Directory.Delete(_dir, true); }
+
+    private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", ".."));
+
+    private DemoOptions Tiny(string method = "dpo") => new()
+    {
+        Name = "tiny-" + method, RunsDir = _dir, Constitution = Path.Combine(Repo(), "recipes", "constitution.yaml"),
+        SftConversations = 240, TrainPrompts = 24, EvalPrompts = 30, SftEpochs = 1, HiddenSize = 32, Layers = 1, Heads = 2, KvHeads = 1,
+        IntermediateSize = 64, TokenizerVocabSize = 400, Rounds = 1, SamplesPerPrompt = 3, MaxNewTokens = 8, AlignEpochs = 1, ReportSamples = 4, Method = method,
+    };
+
+    private static (LoopResult Result, long Calls, long Reused, string Table) Run(DemoOptions options, bool resume)
+    {
+        using var loop = new IterativeAlignment(options, TextWriter.Null, resume);
+        var result = loop.Run();
+        var table = new StringWriter();
+        AlignSharp.Eval.Reports.AlignmentReport.Table(result.Rows, table);
+        return (result, loop.ScoringCalls, loop.StoredLabelsReused, table.ToString());
+    }
+
+    [Theory]
+    [InlineData("dpo")]
+    [InlineData("kto")]
+    public void A_rerun_pays_for_no_label_twice_and_gives_the_same_table(string method)
+    {
+        var options = Tiny(method);
+        var first = Run(options, resume: false);
+        Assert.Equal(2, first.Result.Rows.Count);
+        Assert.True(first.Calls > 0);
+        string db = Path.Combine(options.RunDir, "feedback.db");
+        long labels, generations;
+        using (var store = FeedbackStore.Open(db)) { labels = store.LabelCount; generations = store.GenerationCount; }
+        Assert.Equal(first.Calls, labels);
+        Assert.Equal(options.TrainPrompts * options.SamplesPerPrompt, generations);
+
+        // A fresh run of the same recipe samples the same responses again: every label comes from the store.
+        var again = Run(options, resume: false);
+        Assert.Equal(0, again.Calls);
+        Assert.True(again.Reused > 0);
+        Assert.Equal(first.Table, again.Table);
+
+        // Resuming a finished run skips every stage and scores nothing.
+        var resumed = Run(options, resume: true);
+        Assert.Equal(0, resumed.Calls);
+        Assert.Equal(first.Table, resumed.Table);
+        using (var store = FeedbackStore.Open(db)) { Assert.Equal(labels, store.LabelCount); Assert.Equal(generations, store.GenerationCount); }
+    }
+
+    [Fact]
+    public void An_interrupted_round_resumes_scoring_only_what_is_missing()
+    {
+        var options = Tiny();
+        var first = Run(options, resume: false);
+        // Cut the run off before its pairs stage finished: the marker and the round's outputs are gone, the store is not.
+        File.Delete(Path.Combine(options.RunDir, "stages", "round-1-pairs.done"));
+        File.Delete(Path.Combine(options.RunDir, "stages", "round-1-train.done"));
+        Directory.Delete(Path.Combine(options.RunDir, "round-1"), true);
+        var resumed = Run(options, resume: true);
+        Assert.Equal(0, resumed.Calls);
+        Assert.Equal(first.Table, resumed.Table);
+        Assert.True(File.Exists(Path.Combine(options.RunDir, "round-1", "pairs.jsonl")));
+    }
+}
