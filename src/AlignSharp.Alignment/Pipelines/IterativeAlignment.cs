@@ -114,7 +114,9 @@ public sealed class IterativeAlignment : IDisposable
             _stages.Run("base", InitBase);
         }
         string start = options.Model.Length > 0 ? options.Model : Dir("base");
-        if (!_stages.Run("sft", () => Sft(start, SftDir)) || _policy is null) Replace(HuggingFaceFolder.Load(SftDir));
+        // With model: and sft_epochs: 0 the folder itself is the starting policy; otherwise SFT makes it.
+        if (options.Model.Length > 0 && options.SftEpochs == 0) Replace(HuggingFaceFolder.Load(SftDir));
+        else if (!_stages.Run("sft", () => Sft(start, SftDir)) || _policy is null) Replace(HuggingFaceFolder.Load(SftDir));
         _sft = HuggingFaceFolder.Load(SftDir);
 
         var rows = new List<EvalRow> { Evaluate("SFT", SftDir, env, 0) };

@@ -50,7 +50,7 @@ public abstract class Trainer : IDisposable
 
     protected Trainer(TrainingArguments args, TrainableModel model)
     {
-        Args = args.Validate();
+        Args = args.Validate(requirePaths: false);
         Model = model;
         var trainable = model.Trainable.Select(t => new TrainableParameter(t.Name, t.Tensor, TrainableParameter.DefaultDecay(t.Name, t.Tensor))).ToList();
         foreach (var t in trainable) t.Tensor.RequiresGrad = true;

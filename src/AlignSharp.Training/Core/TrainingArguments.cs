@@ -118,11 +118,13 @@ public sealed record TrainingArguments
     [Description("worker threads; 0 = ALIGNSHARP_THREADS or all cores")]
     public int Threads { get; init; }
 
-    public TrainingArguments Validate()
+    /// <summary>Checks every value; <paramref name="requirePaths"/>: model and dataset must be named (a recipe run reads them; a
+    /// trainer given an in-memory model and examples by a library caller does not).</summary>
+    public TrainingArguments Validate(bool requirePaths = true)
     {
         void Require(bool ok, string message) { if (!ok) throw new TrainingException(message); }
-        Require(Model.Length > 0, "model: required (a model folder)");
-        Require(Dataset.Length > 0, "dataset: required (a JSONL file)");
+        Require(!requirePaths || Model.Length > 0, "model: required (a model folder)");
+        Require(!requirePaths || Dataset.Length > 0, "dataset: required (a JSONL file)");
         Require(PerDeviceTrainBatchSize > 0, $"per_device_train_batch_size must be positive (got {PerDeviceTrainBatchSize})");
         Require(GradientAccumulationSteps > 0, $"gradient_accumulation_steps must be positive (got {GradientAccumulationSteps})");
         Require(NumTrainEpochs > 0 || MaxSteps > 0, "num_train_epochs or max_steps must be positive");

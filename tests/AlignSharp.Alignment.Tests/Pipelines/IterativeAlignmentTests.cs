@@ -70,4 +70,19 @@ public class IterativeAlignmentTests : IDisposable
         Assert.Equal(first.Table, resumed.Table);
         Assert.True(File.Exists(Path.Combine(options.RunDir, "round-1", "pairs.jsonl")));
     }
+
+    [Fact]
+    public void A_given_model_folder_with_sft_epochs_0_is_aligned_as_it_is()
+    {
+        var first = Tiny();
+        Run(first with { Rounds = 0 }, resume: false);
+        string sft = Path.Combine(first.RunDir, "sft");
+        var options = first with { Name = "from-folder", Model = sft, SftEpochs = 0 };
+        var (result, calls, _, _) = Run(options, resume: false);
+        Assert.Equal(sft, result.Rows[0].ModelDir);
+        Assert.Equal(2, result.Rows.Count);
+        Assert.True(calls > 0);
+        Assert.False(Directory.Exists(Path.Combine(options.RunDir, "sft")));
+        Assert.True(File.Exists(Path.Combine(options.RunDir, "round-1", "model", "model.safetensors")));
+    }
 }
