@@ -25,6 +25,6 @@ public sealed class ChildSource : ISignalSource
         $"item {i}: " + new string('r', 400),
         new Provenance("child", SignalKind.Composite, Fingerprint: "child@v1", Seed: i,
             Inputs: [new Provenance("inner", SignalKind.Verifier, PrincipleId: $"p{i % 3}", ElapsedMs: i / 8.0)],
-            CreatedAt: new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(i)),
+            CreatedAt: new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(i), ElapsedMs: i / 16.0),
         new Dictionary<string, double> { ["inner"] = (i % 10) / 10.0 });
 }

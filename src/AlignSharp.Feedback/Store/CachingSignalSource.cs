@@ -61,7 +61,8 @@ public sealed class CachingSignalSource : ISignalSource
             return hit.Label;
         }
         Interlocked.Increment(ref _innerCalls);
-        var label = Inner.Score(prompt, response);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var label = Stamp(Inner.Score(prompt, response), System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         Store.PutLabels([Stored(key, prompt, response, label)]);
         return label;
     }
@@ -76,7 +77,8 @@ public sealed class CachingSignalSource : ISignalSource
             return hit.Label;
         }
         Interlocked.Increment(ref _innerCalls);
-        var label = await Inner.ScoreAsync(prompt, response, cancellationToken);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var label = Stamp(await Inner.ScoreAsync(prompt, response, cancellationToken), System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         Store.PutLabels([Stored(key, prompt, response, label)]);
         return label;
     }
@@ -100,13 +102,30 @@ public sealed class CachingSignalSource : ISignalSource
         {
             cancellationToken.ThrowIfCancellationRequested();
             Interlocked.Add(ref _innerCalls, chunk.Length);
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             var scored = await Inner.ScoreBatchAsync(chunk.Select(m => m.Item).ToArray(), maxConcurrency, cancellationToken);
+            double each = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds / chunk.Length;
+            for (int j = 0; j < scored.Length; j++) scored[j] = Stamp(scored[j], each);
             Store.PutLabels(chunk.Select((m, j) => Stored(m.Key, m.Item.Prompt, m.Item.Response, scored[j])));
             for (int j = 0; j < chunk.Length; j++)
                 foreach (int position in chunk[j].Positions) labels[position] = scored[j];
         }
         return labels;
     }
+
+    /// <summary>
+    /// Completes a new label's provenance where the source left it open: the source's fingerprint, when it was made and
+    /// how long scoring took (a batch's time shared equally among its items), so the stored label is whole.
+    /// </summary>
+    FeedbackLabel? Stamp(FeedbackLabel? label, double elapsedMs) => label is null ? null : label with
+    {
+        Provenance = label.Provenance with
+        {
+            Fingerprint = label.Provenance.Fingerprint ?? Fingerprint,
+            CreatedAt = label.Provenance.CreatedAt ?? DateTimeOffset.UtcNow,
+            ElapsedMs = label.Provenance.ElapsedMs ?? elapsedMs,
+        },
+    };
 
     StoredLabel Stored(string key, PromptRecord prompt, string response, FeedbackLabel? label) =>
         new(key, Fingerprint, Name, prompt, response, label, label?.Provenance.CreatedAt ?? DateTimeOffset.UtcNow);

@@ -75,6 +75,33 @@ public class CachingSignalSourceTests
         Assert.Equal(1, store.LabelCount);
     }
 
+    /// <summary>Leaves the provenance's fingerprint and timing open, as programmatic checks do.</summary>
+    sealed class Bare : ISignalSource
+    {
+        public string Name => "bare";
+        public string Fingerprint => SignalFingerprint.Of(Name, 1);
+        public FeedbackLabel? Score(PromptRecord prompt, string response) => new(1, "ok", new Provenance(Name, SignalKind.Verifier));
+    }
+
+    [Fact]
+    public async Task Stored_labels_carry_the_fingerprint_and_the_timing_the_source_left_open()
+    {
+        using var folder = Folder();
+        using var store = FeedbackStore.Open(folder.File("feedback.db"));
+        var cached = new CachingSignalSource(new Bare(), store);
+        var before = DateTimeOffset.UtcNow;
+        var labels = await cached.ScoreBatchAsync(Items(2, 2));
+        var single = cached.Score(Prompt(9), "x");
+        foreach (var label in labels.Append(single))
+        {
+            Assert.Equal("bare@v1", label!.Provenance.Fingerprint);
+            Assert.InRange(label.Provenance.CreatedAt!.Value, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+            Assert.True(label.Provenance.ElapsedMs >= 0);
+        }
+        var again = await new CachingSignalSource(new Bare(), store).ScoreBatchAsync(Items(2, 2));
+        for (int i = 0; i < labels.Length; i++) SameLabel(labels[i], again[i]);
+    }
+
     [Fact]
     public void The_sync_path_caches_too()
     {
