@@ -212,7 +212,6 @@ public sealed record DemoOptions
         string path = Path.Combine(Model, "config.json");
         if (!File.Exists(path)) throw new TrainingException($"model: {Model} has no config.json (a Hugging Face model folder is expected)");
         var config = ModelConfig.FromJson(File.ReadAllText(path), path);
-        if (MaxLength > config.MaxPositions)
-            throw new TrainingException($"max_length {MaxLength} is above the model's max_position_embeddings {config.MaxPositions} ({path}); set max_length to at most {config.MaxPositions}");
+        ContextLength.Require(MaxLength, config, path);
     }
 }

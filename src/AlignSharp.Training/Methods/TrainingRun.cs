@@ -107,9 +107,7 @@ public sealed class TrainingRun : IDisposable
     {
         if (_start is not null) return _start;
         var start = Trainer.PrepareRun();
-        string output = Recipe.Arguments.OutputDir;
-        _metrics = new MetricsLogger(new TensorBoardWriter(Path.Combine(output, "logs"), start.TruncateMetricsAfter),
-            new JsonlMetricsWriter(output, start.TruncateMetricsAfter));
+        _metrics = MetricsLogger.ForRun(Recipe.Arguments.OutputDir, start);
         Trainer.AddMetricsSink(_metrics.Log);
         return _start = start;
     }
@@ -177,8 +175,7 @@ public sealed class TrainingRun : IDisposable
         if (!File.Exists(path)) return; // loading the model reports the missing folder or file
         var config = ModelConfig.FromJson(File.ReadAllText(path), path);
         if (!config.HasLmHead && method != TrainingMethods.RewardModel) return; // loading it as a causal LM names it a reward/value model, the first thing to fix
-        if (arguments.MaxLength > config.MaxPositions)
-            throw new TrainingException($"max_length {arguments.MaxLength} is above the model's max_position_embeddings {config.MaxPositions} ({path}); set max_length to at most {config.MaxPositions}");
+        ContextLength.Require(arguments.MaxLength, config, path);
     }
 
     /// <summary>The output folder gets the tokenizer and chat template too, so it loads as a complete model folder.</summary>

@@ -31,6 +31,13 @@ public sealed class MetricsLogger : IMetricsSink
         this.historyCapacity = historyCapacity;
     }
 
+    /// <summary>
+    /// The metrics files of a training run in <paramref name="outputDir"/>: metrics.jsonl and TensorBoard event files
+    /// under logs/, both cut back to the checkpoint's step when <paramref name="start"/> resumes one.
+    /// </summary>
+    public static MetricsLogger ForRun(string outputDir, Core.RunStart start) =>
+        new(new TensorBoardWriter(Path.Combine(outputDir, "logs"), start.TruncateMetricsAfter), new JsonlMetricsWriter(outputDir, start.TruncateMetricsAfter));
+
     /// <summary>The step of the latest <see cref="Log"/>, or null before the first.</summary>
     public long? LastStep { get; private set; }
 
