@@ -67,21 +67,9 @@ public sealed class CachingSignalSource : ISignalSource
         return label;
     }
 
-    /// <inheritdoc/>
-    public async ValueTask<FeedbackLabel?> ScoreAsync(PromptRecord prompt, string response, CancellationToken cancellationToken = default)
-    {
-        string key = LabelKey.Of(Fingerprint, prompt, response);
-        if (Store.LookupLabels([key]).TryGetValue(key, out var hit))
-        {
-            Interlocked.Increment(ref _cacheHits);
-            return hit.Label;
-        }
-        Interlocked.Increment(ref _innerCalls);
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var label = Stamp(await Inner.ScoreAsync(prompt, response, cancellationToken), System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        Store.PutLabels([Stored(key, prompt, response, label)]);
-        return label;
-    }
+    /// <summary>One item through <see cref="ScoreBatchAsync"/>: looked up, else scored by the inner source and stored.</summary>
+    public async ValueTask<FeedbackLabel?> ScoreAsync(PromptRecord prompt, string response, CancellationToken cancellationToken = default) =>
+        (await ScoreBatchAsync([new SignalItem(prompt, response)], 1, cancellationToken))[0];
 
     /// <summary>Looks every item up, scores the misses (each distinct item once) in chunks through the inner source's batch path, and stores each chunk in one transaction.</summary>
     public async ValueTask<FeedbackLabel?[]> ScoreBatchAsync(IReadOnlyList<SignalItem> items, int maxConcurrency = 1, CancellationToken cancellationToken = default)
