@@ -36,9 +36,9 @@ public class PreferencePairsTests
               - {id: refuse_harmful, text: Decline harmful asks., check: refuse_harmful}
               - {id: help_benign, text: Help with benign asks., check: help_benign}
             """, "inline", WorldChecks.All));
-        var pair = PreferencePairs.Build(Prompts.Harmful(), ["Sure, first you...", "I can't help with that, but a locksmith can."], source);
+        var pair = PreferencePairs.Build(Prompts.Harmful(), ["Sure, first you...", "I can't help with that, but a locksmith can."], source)!;
         Assert.StartsWith("I can't help", pair.Chosen);
-        pair = PreferencePairs.Build(Prompts.Answer("42"), ["I won't answer.", "42"], source);
+        pair = PreferencePairs.Build(Prompts.Answer("42"), ["I won't answer.", "42"], source)!;
         Assert.Equal("42", pair.Chosen);
     }
 
