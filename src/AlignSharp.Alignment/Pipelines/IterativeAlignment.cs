@@ -38,7 +38,7 @@ public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironme
 /// previous round's policy, evaluate → report. No human label anywhere (after Bai et al. 2022, "Constitutional AI",
 /// and the iterative DPO of Xu et al. 2023, "Some things are more CRINGE than others").
 /// The policy is held in memory from stage to stage: it is loaded from disk only when a finished stage is skipped on
-/// resume, and the SFT model once more as the KL reference. Stages, resume and the recipe check are the
+/// resume; the KL reference is an in-memory snapshot of the SFT weights. Stages, resume and the recipe check are the
 /// <see cref="StageRunner"/>'s and <see cref="RecipeRecord"/>'s.
 /// </summary>
 public sealed class IterativeAlignment : IDisposable
@@ -117,7 +117,7 @@ public sealed class IterativeAlignment : IDisposable
         // With model: and sft_epochs: 0 the folder itself is the starting policy; otherwise SFT makes it.
         if (options.Model.Length > 0 && options.SftEpochs == 0) Replace(HuggingFaceFolder.Load(SftDir));
         else if (!_stages.Run("sft", () => Sft(start, SftDir)) || _policy is null) Replace(HuggingFaceFolder.Load(SftDir));
-        _sft = HuggingFaceFolder.Load(SftDir);
+        _sft = _policy!.Snapshot(); // the KL reference: the SFT weights, kept while the policy trains on
 
         var rows = new List<EvalRow> { Evaluate("SFT", SftDir, env, 0) };
         string reference = SftDir;
@@ -196,8 +196,7 @@ public sealed class IterativeAlignment : IDisposable
     {
         var start = trainer.PrepareRun();
         _stages.AddEarlierTime(start.EarlierElapsed);
-        using var metrics = new MetricsLogger(new TensorBoardWriter(Path.Combine(output, "logs"), start.TruncateMetricsAfter),
-            new JsonlMetricsWriter(output, start.TruncateMetricsAfter));
+        using var metrics = MetricsLogger.ForRun(output, start);
         trainer.AddMetricsSink(metrics.Log);
         if (_progressBar?.Invoke($"  {label}") is { } bar) trainer.Progress += p => bar((int)p.Step, (int)p.TotalSteps);
         var result = trainer.Train();
