@@ -1,3 +1,4 @@
+using AlignSharp.Models.Checkpoints;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using AlignSharp.Training;
@@ -36,6 +37,6 @@ public static class RecipeRecord
                     + string.Join("; ", changed) + ". Resume with the same settings, pick another name (--set name=...), or drop --resume to start over.");
         }
         Directory.CreateDirectory(runDir);
-        File.WriteAllText(path, JsonSerializer.Serialize(values, Json) + "\n");
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(values, Json) + "\n");
     }
 }

@@ -1,3 +1,4 @@
+using AlignSharp.Models.Checkpoints;
 using System.Diagnostics;
 
 namespace AlignSharp.Alignment.Stages;
@@ -38,9 +39,7 @@ public sealed class StageRunner
         _earlier = TimeSpan.Zero;
         run();
         // Written after the stage's outputs, then renamed: a kill leaves either no marker or a whole one.
-        string marker = Marker(name), temp = marker + ".tmp";
-        File.WriteAllText(temp, DateTime.UtcNow.ToString("O"));
-        File.Move(temp, marker, overwrite: true);
+        AtomicFile.WriteAllText(Marker(name), DateTime.UtcNow.ToString("O"));
         Log($"{name}: finished in {(sw.Elapsed + _earlier).TotalSeconds:F1} s");
         return true;
     }

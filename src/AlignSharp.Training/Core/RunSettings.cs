@@ -1,3 +1,4 @@
+using AlignSharp.Models.Checkpoints;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -47,8 +48,7 @@ public static class RunSettings
     {
         Directory.CreateDirectory(outputDir);
         string path = Path.Combine(outputDir, FileName);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(settings, Json) + "\n");
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(settings, Json) + "\n");
     }
 
     /// <summary>The recorded settings, or null for a folder written before settings were recorded.</summary>

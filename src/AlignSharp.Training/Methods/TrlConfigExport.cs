@@ -1,3 +1,4 @@
+using AlignSharp.Models.Checkpoints;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -68,7 +69,7 @@ public static class TrlConfigExport
         var config = Map(recipe, values.Keys.ToHashSet(), dataDir, datasets.Count > 1, kind);
         string configPath = Path.Combine(outDir, ConfigFile);
         var handOff = HandOff(method, configPath);
-        WriteAtomically(configPath, config.ToYaml(
+        AtomicFile.WriteAllText(configPath, config.ToYaml(
         [
             $"TRL config for {method} ({method.Trl.ConfigClass} + ModelConfig + ScriptArguments), written by `alignsharp export trl`.",
             $"Run on a machine with GPUs: {handOff[^1]}",
@@ -255,14 +256,6 @@ public static class TrlConfigExport
 
     /// <summary>An integral float as an integer (ModelConfig.lora_alpha is an int), any other as itself.</summary>
     private static object Integral(float value) => value == MathF.Round(value) && Math.Abs(value) < int.MaxValue ? (object)(int)value : value;
-
-    /// <summary>Written whole or not at all: to a temporary file beside the target, then moved over it.</summary>
-    private static void WriteAtomically(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
 }
 
 /// <summary>One field of a TRL config: TRL's name and the value (string, bool, integer, float, a list of those, or null).</summary>

@@ -1,3 +1,4 @@
+using AlignSharp.Models.Checkpoints;
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -60,8 +61,7 @@ public sealed class JsonlMetricsWriter : IMetricsSink
         var lines = File.ReadAllLines(path);
         var kept = lines.Where(l => StepOf(l) is long s && s <= step).ToList();
         if (kept.Count == lines.Length) return;
-        File.WriteAllText(path + ".tmp", string.Concat(kept.Select(l => l + "\n")));
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(path, string.Concat(kept.Select(l => l + "\n")));
     }
 
     static long? StepOf(string line)
