@@ -22,6 +22,9 @@ public sealed record GenerationOptions
     /// <summary>Seed of the sampler (same seed and inputs, same output).</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>The options of row <paramref name="row"/> of a batch (or choice <paramref name="row"/> of a request with n &gt; 1): its own sampler seed.</summary>
+    public GenerationOptions ForRow(int row) => row == 0 ? this : this with { Seed = Seed + (ulong)row * 0x9E3779B97F4A7C15UL };
+
     /// <summary>Checks every option's range (as Hugging Face's generate() does); <see cref="Generator"/> calls it before decoding.</summary>
     /// <exception cref="GenerationOptionException">An option is out of range; <see cref="GenerationOptionException.Option"/> names it.</exception>
     public void Validate()

@@ -122,7 +122,7 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
         var generated = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
         var logProbs = Enumerable.Range(0, batch).Select(_ => new List<float>()).ToArray();
         var finish = new string?[batch];
-        var samplers = Enumerable.Range(0, batch).Select(b => new Sampler(options with { Seed = options.Seed + (ulong)b * 0x9E3779B97F4A7C15UL })).ToArray();
+        var samplers = Enumerable.Range(0, batch).Select(b => new Sampler(options.ForRow(b))).ToArray();
         var texts = new string?[batch];
         using var cache = new KvCache(config, batch, capacity);
         // Under NoGrad a LoRA adapter applies no dropout (LoraAdapters.Apply), so decoding never touches the model's
