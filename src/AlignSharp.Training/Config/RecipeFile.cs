@@ -4,7 +4,9 @@ using YamlDotNet.RepresentationModel;
 namespace AlignSharp.Training.Config;
 
 /// <summary>
-/// Reads a YAML recipe into flat key → (value, source) pairs: top-level scalars and lists (lists become "[a, b]").
+/// Reads a YAML recipe into flat key → (value, source) pairs: top-level scalars and lists (lists become "[a, b]"), and
+/// one level of mapping as dotted keys — a role block <c>judge: {endpoint: URL, model: NAME}</c> becomes
+/// <c>judge.endpoint</c> and <c>judge.model</c>, which <c>--set judge.model=...</c> overrides like any key.
 /// Overrides given as <c>key=value</c> replace recipe values; every value remembers where it came from for errors.
 /// </summary>
 public static class RecipeFile
@@ -26,12 +28,17 @@ public static class RecipeFile
                 {
                     string source = $"{path}:{k.Start.Line}";
                     string key = (k as YamlScalarNode)?.Value ?? throw new TrainingException($"{source}: keys must be plain names (key: value), not lists or mappings");
-                    values[key] = v switch
+                    if (v is YamlMappingNode block)
                     {
-                        YamlScalarNode s => (s.Value ?? "null", source),
-                        YamlSequenceNode seq => ("[" + string.Join(", ", seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw new TrainingException($"{source}: {key}: list items must be plain values"))) + "]", source),
-                        _ => throw new TrainingException($"{source}: {key}: nested mappings are not supported; use flat keys"),
-                    };
+                        foreach (var (bk, bv) in block.Children)
+                        {
+                            string blockSource = $"{path}:{bk.Start.Line}";
+                            string sub = (bk as YamlScalarNode)?.Value ?? throw new TrainingException($"{blockSource}: {key}: keys must be plain names (key: value)");
+                            values[$"{key}.{sub}"] = (Value(bv, $"{key}.{sub}", blockSource, nested: true), blockSource);
+                        }
+                        continue;
+                    }
+                    values[key] = (Value(v, key, source, nested: false), source);
                 }
             }
         }
@@ -43,4 +50,13 @@ public static class RecipeFile
         }
         return values;
     }
+
+    private static string Value(YamlNode node, string key, string source, bool nested) => node switch
+    {
+        YamlScalarNode s => s.Value ?? "null",
+        YamlSequenceNode seq => "[" + string.Join(", ", seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw new TrainingException($"{source}: {key}: list items must be plain values"))) + "]",
+        _ => throw new TrainingException(nested
+            ? $"{source}: {key}: a block holds plain values (key: value) only, one level deep"
+            : $"{source}: {key}: not a value, list or block of values"),
+    };
 }

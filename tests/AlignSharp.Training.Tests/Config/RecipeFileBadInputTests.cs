@@ -37,3 +37,33 @@ public class RecipeFileBadInputTests : IDisposable
     public void Unclosed_flow_list_before_more_keys_is_a_syntax_error() =>
         Assert.Contains("not valid YAML", Rejects("learning_rate: 0.001\nnum_train_epochs: [\nper_device_train_batch_size: 8\nmax_length: 256\n").Message);
 }
+
+/// <summary>Role blocks (judge: {endpoint: ..., model: ...}) read as dotted keys that --set can override.</summary>
+public class RecipeFileBlockTests : IDisposable
+{
+    readonly string _dir = Path.Combine(Path.GetTempPath(), "alignsharp-recipeblock-" + Guid.NewGuid().ToString("N"));
+    public RecipeFileBlockTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    string Write(string yaml) { string path = Path.Combine(_dir, "recipe.yaml"); File.WriteAllText(path, yaml); return path; }
+
+    [Fact]
+    public void A_block_becomes_dotted_keys_with_their_lines()
+    {
+        string path = Write("seed: 3\njudge:\n  endpoint: http://127.0.0.1:8000/v1\n  model: tiny\npolicy: {model: runs/x}\n");
+        var values = RecipeFile.Read(path, ["judge.model=big"]);
+        Assert.Equal("3", values["seed"].Value);
+        Assert.Equal(("http://127.0.0.1:8000/v1", $"{path}:3"), values["judge.endpoint"]);
+        Assert.Equal(("big", "--set judge.model"), values["judge.model"]);
+        Assert.Equal("runs/x", values["policy.model"].Value);
+        Assert.False(values.ContainsKey("judge"));
+    }
+
+    [Fact]
+    public void A_block_inside_a_block_is_refused_with_the_key()
+    {
+        string path = Write("judge:\n  endpoint:\n    url: x\n");
+        var e = Assert.Throws<TrainingException>(() => RecipeFile.Read(path, []));
+        Assert.Contains($"{path}:2: judge.endpoint: a block holds plain values", e.Message);
+    }
+}
