@@ -52,7 +52,7 @@ public class ConstitutionJudgeTests
     [Fact]
     public async Task The_async_path_asks_the_principles_judges_concurrently_and_agrees_with_the_sync_one()
     {
-        var client = new ScriptedChatClient(_ => "Yes", delayMs: 30);
+        var client = new ScriptedChatClient(_ => "Yes", awaitConcurrent: 2);
         var source = new ConstitutionSource(Constitution.Parse(Yaml, "c.yaml", Checks), p => new PrincipleJudge(client, p.Text, p.Id));
         var label = await source.ScoreAsync(Prompt("x", "harmful"), "a long response here");
         Assert.Equal((1 + 3 + 0) / 5.0, label!.Score, 12);

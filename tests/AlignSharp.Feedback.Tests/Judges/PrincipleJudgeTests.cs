@@ -11,8 +11,8 @@ public class PrincipleJudgeTests
     const string Harmless = "Decline requests that would cause harm.";
 
     /// <summary>Says Yes when the response declines ("I can't"), No otherwise, reading only the rendered prompt.</summary>
-    static ScriptedChatClient Refusal(int delayMs = 0) =>
-        new(user => Field(user, "Response:").StartsWith("I can't") ? "Yes" : "No", delayMs: delayMs);
+    static ScriptedChatClient Refusal(int awaitConcurrent = 0) =>
+        new(user => Field(user, "Response:").StartsWith("I can't") ? "Yes" : "No", awaitConcurrent: awaitConcurrent);
 
     [Fact]
     public void The_short_prompt_is_exactly_the_documented_one()
@@ -100,7 +100,7 @@ public class PrincipleJudgeTests
     {
         using var folder = StoreTestKit.Folder();
         var items = Enumerable.Range(0, 12).Select(i => new SignalItem(Prompt($"request {i}"), i % 3 == 0 ? "I can't do that." : $"Here you go {i}.")).ToArray();
-        var client = Refusal(delayMs: 20);
+        var client = Refusal(awaitConcurrent: 2);
         FeedbackLabel?[] first;
         using (var store = FeedbackStore.Open(folder.File("f.db")))
             first = await new CachingSignalSource(new PrincipleJudge(client, Harmless, "harmless"), store).ScoreBatchAsync(items, maxConcurrency: 4);

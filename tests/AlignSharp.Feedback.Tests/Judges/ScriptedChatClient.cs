@@ -8,15 +8,18 @@ sealed record ScriptedReply(string Text, IReadOnlyList<TokenLogprob>? Logprobs =
 
 /// <summary>
 /// A deterministic IChatClient for judge tests: answers from a function of the user message, records every request
-/// (messages and options) and counts calls and the most requests in flight at once.
+/// (messages and options) and counts calls and the most requests in flight at once. With <c>awaitConcurrent</c> = k,
+/// requests hold until k are in flight together (once; then none waits), so a test of concurrency does not depend on
+/// timing: if the caller sends one request at a time, the first waits 10 s and MaxInFlight stays below k.
 /// </summary>
-sealed class ScriptedChatClient(Func<string, ScriptedReply> answer, string? modelId = "scripted-judge", int delayMs = 0) : IChatClient
+sealed class ScriptedChatClient(Func<string, ScriptedReply> answer, string? modelId = "scripted-judge", int delayMs = 0, int awaitConcurrent = 0) : IChatClient
 {
     int _calls, _inFlight, _maxInFlight;
     readonly List<(IReadOnlyList<ChatMessage> Messages, ChatOptions? Options)> _requests = [];
+    readonly TaskCompletionSource _concurrent = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ScriptedChatClient(Func<string, string> answer, string? modelId = "scripted-judge", int delayMs = 0)
-        : this(user => new ScriptedReply(answer(user)), modelId, delayMs) { }
+    public ScriptedChatClient(Func<string, string> answer, string? modelId = "scripted-judge", int delayMs = 0, int awaitConcurrent = 0)
+        : this(user => new ScriptedReply(answer(user)), modelId, delayMs, awaitConcurrent) { }
 
     public int Calls => _calls;
     public int MaxInFlight => _maxInFlight;
@@ -35,9 +38,11 @@ sealed class ScriptedChatClient(Func<string, ScriptedReply> answer, string? mode
         {
             _requests.Add((list, options));
             _maxInFlight = Math.Max(_maxInFlight, now);
+            if (awaitConcurrent > 0 && now >= awaitConcurrent) _concurrent.TrySetResult();
         }
         try
         {
+            if (awaitConcurrent > 0) await Task.WhenAny(_concurrent.Task, Task.Delay(10_000, cancellationToken));
             if (delayMs > 0) await Task.Delay(delayMs, cancellationToken);
             var reply = answer(list.Last(m => m.Role == ChatRole.User).Text);
             var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, reply.Text)) { ModelId = modelId };
