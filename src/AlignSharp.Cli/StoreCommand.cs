@@ -9,10 +9,13 @@ internal static class StoreCommand
 {
     static readonly OptionSpec Db = new("db", "FILE", "the feedback store (an SQLite file); required");
 
-    internal static readonly CommandSpec StatsSpec = new("store stats", "--db FILE [--threshold X]",
-        "generations and labels per source (mean score, not-applicable count), and agreement between sources on shared items (share agreeing, Cohen's κ)",
+    internal static readonly CommandSpec StatsSpec = new("store stats", "--db FILE [--threshold X] [--min-shared N] [--reference SOURCE]",
+        "generations and labels per source (mean score, not-applicable and unparsable counts), agreement between sources on shared items "
+        + "(share agreeing, Cohen's κ), and each pairwise judge's verdicts and position bias",
         Db,
-        new("threshold", "X", "a score ≥ X counts as good when comparing sources", "0.5"));
+        new("threshold", "X", "a score ≥ X counts as good when comparing sources", "0.5"),
+        new("min-shared", "N", "list the agreement of two sources only when they share at least N scored items", "1"),
+        new("reference", "SOURCE", "a source (name or fingerprint) taken as ground truth, such as a verifier: every other source's accuracy against it"));
 
     internal static readonly CommandSpec ExportSpec = new("store export", "--db FILE --format FORMAT --out FILE [options]",
         "write training data in TRL's formats from one source's labels, or every label with its provenance",
@@ -47,26 +50,66 @@ internal static class StoreCommand
         using var store = OpenExisting(o, StatsSpec.Path);
         double threshold = Threshold(o, StatsSpec.Path);
         var stats = store.Statistics(threshold);
+        int minShared = o.Int("min-shared", 1);
         stdout.WriteLine($"{store.Path}: {stats.Generations} generations, {stats.Labels} labels from {stats.Sources.Count} source{(stats.Sources.Count == 1 ? "" : "s")}");
         if (stats.Sources.Count == 0) return 0;
         stdout.WriteLine();
-        var rows = stats.Sources.Select(s => new[] { s.Source, s.Fingerprint, s.Labels.ToString(), s.NotApplicable.ToString(), s.MeanScore is { } m ? F(m) : "-" }).ToList();
-        Table(stdout, ["source", "fingerprint", "labels", "n/a", "mean"], rows);
+        // The unparsable column appears only when a judge left unreadable answers, so other stores print as before.
+        bool anyUnparsable = stats.Sources.Any(s => s.Unparsable > 0);
+        var rows = stats.Sources.Select(s => new[] { s.Source, s.Fingerprint, s.Labels.ToString(), s.NotApplicable.ToString() }
+            .Concat(anyUnparsable ? [s.Unparsable.ToString()] : []).Append(s.MeanScore is { } m ? F(m) : "-").ToArray()).ToList();
+        Table(stdout, ["source", "fingerprint", "labels", "n/a", .. anyUnparsable ? ["unparsable"] : Array.Empty<string>(), "mean"], rows);
         stdout.WriteLine();
         string good = F(threshold);
-        if (stats.Agreements.Count == 0)
+        var agreements = stats.AgreementsWithAtLeast(minShared).ToList();
+        if (agreements.Count == 0)
+            stdout.WriteLine(stats.Sources.Count == 1 ? "agreement: one source only"
+                : stats.Agreements.Count == 0 ? "agreement: no item was scored by two sources"
+                : $"agreement: no two sources share {minShared} or more scored items");
+        else
         {
-            stdout.WriteLine(stats.Sources.Count == 1 ? "agreement: one source only" : "agreement: no item was scored by two sources");
-            return 0;
+            stdout.WriteLine($"agreement on items both scored (good = score ≥ {good}{(minShared > 1 ? $", pairs sharing ≥ {minShared} items" : "")}):");
+            Table(stdout, ["source A", "source B", "shared", "agree", "both good", "both bad", "κ"], agreements.Select(a => new[]
+            {
+                a.SourceA, a.SourceB, a.Shared.ToString(), Percent(a.Agreement), a.BothGood.ToString(), a.BothBad.ToString(), Kappa(a.Kappa),
+            }).ToList());
         }
-        stdout.WriteLine($"agreement on items both scored (good = score ≥ {good}):");
-        Table(stdout, ["source A", "source B", "shared", "agree", "both good", "both bad", "κ"], stats.Agreements.Select(a => new[]
+        if (o.Value("reference") is { } reference) Reference(store, stats, reference, minShared, stdout);
+        if (stats.PairwiseJudges is { Count: > 0 } judges)
         {
-            a.SourceA, a.SourceB, a.Shared.ToString(), (a.Agreement * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%",
-            a.BothGood.ToString(), a.BothBad.ToString(), a.Kappa is { } k ? k.ToString("0.000", CultureInfo.InvariantCulture) : "n/a",
-        }).ToList());
+            stdout.WriteLine();
+            stdout.WriteLine("pairwise judges (a pair flips when its verdict changes with the order the two responses are shown in):");
+            Table(stdout, ["judge", "fingerprint", "verdicts", "unparsable", "pairs", "flipped", "first both", "second both"], judges.Select(j => new[]
+            {
+                j.Judge, j.Fingerprint, j.Verdicts.ToString(), j.Unparsable.ToString(), j.Bias.Pairs.ToString(),
+                j.Bias.Pairs == 0 ? "-" : $"{j.Bias.Flipped} ({Percent(j.Bias.FlipRate)})", j.Bias.FirstShownBoth.ToString(), j.Bias.SecondShownBoth.ToString(),
+            }).ToList());
+        }
         return 0;
     }
+
+    /// <summary>Every other source's accuracy against the reference source (and κ), on the items both scored.</summary>
+    static void Reference(FeedbackStore store, StoreStatistics stats, string reference, int minShared, TextWriter stdout)
+    {
+        var match = stats.Sources.Where(s => s.Fingerprint == reference).ToList() is { Count: 1 } byFingerprint ? byFingerprint : stats.Sources.Where(s => s.Source == reference).ToList();
+        if (match.Count != 1)
+            throw new UsageException(match.Count == 0
+                ? $"{StatsSpec.Path}: --reference {reference}: no such source in {store.Path}; known: {string.Join(", ", stats.Sources.Select(s => s.Source).Distinct())}"
+                : $"{StatsSpec.Path}: --reference {reference}: names {match.Count} fingerprints; give one of {string.Join(", ", match.Select(s => s.Fingerprint))}");
+        string refFingerprint = match[0].Fingerprint;
+        var rows = new List<string[]>();
+        foreach (var s in stats.Sources.Where(s => s.Fingerprint != refFingerprint))
+            if (AlignSharp.Feedback.Judges.JudgeAgreement.Between(store, s.Fingerprint, refFingerprint, stats.Threshold) is { } a && a.Shared >= minShared)
+                rows.Add([s.Source, a.Shared.ToString(), Percent(a.Agreement), a.OnlyAGood.ToString(), a.OnlyBGood.ToString(), Kappa(a.Kappa)]);
+        stdout.WriteLine();
+        if (rows.Count == 0) { stdout.WriteLine($"against {match[0].Source}: no other source shares {minShared} or more scored items with it"); return; }
+        stdout.WriteLine($"against {match[0].Source} as ground truth (good = score ≥ {F(stats.Threshold)}):");
+        Table(stdout, ["source", "shared", "accuracy", "false good", "false bad", "κ"], rows);
+    }
+
+    static string Percent(double x) => double.IsNaN(x) ? "-" : (x * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    static string Kappa(double? k) => k is { } v ? v.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
 
     static int Export(Options o, TextWriter stdout)
     {

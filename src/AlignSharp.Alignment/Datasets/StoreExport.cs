@@ -102,7 +102,7 @@ public static class StoreExport
     {
         int best = -1;
         for (int i = 0; i < g.Labels.Count; i++)
-            if (g.Labels[i] is { } l && l.Score >= threshold && (best < 0 || l.Score > g.Labels[best]!.Score)) best = i;
+            if (g.Labels[i] is { Unparsable: false } l && l.Score >= threshold && (best < 0 || l.Score > g.Labels[best]!.Score)) best = i;
         return best < 0 ? null : g.Responses[best];
     }
 

@@ -7,7 +7,8 @@ namespace AlignSharp.Feedback;
 /// As a single number: score = Σᵢ qᵢ·(steps+1)^(n−1−i) / Σᵢ steps·(steps+1)^(n−1−i) over the levels that apply, with
 /// qᵢ = round(sᵢ·steps); it lies in [0, 1] (1 when every applicable level is perfect) and orders responses exactly
 /// as <see cref="Compare"/> does whenever the same levels apply, which holds for sources whose applicability depends
-/// only on the prompt (all built-ins). Null when no level applies. Parts hold each applicable level's quantised score.
+/// only on the prompt (all built-ins). Null when no level applies (an unparsable judge answer counts as not applying;
+/// when every level that applied was unparsable, the label is unparsable). Parts hold each applicable level's quantised score.
 /// </summary>
 public sealed class Lexicographic : ISignalSource
 {
@@ -76,14 +77,14 @@ public sealed class Lexicographic : ISignalSource
         var parts = new Dictionary<string, double>();
         for (int i = levels.Length - 1; i >= 0; i--, place *= steps + 1)
         {
-            if (labels[i] is not { } label) continue;
+            if (labels[i] is not { Unparsable: false } label) continue;
             int q = Quantise(label.Score);
             value += q * place;
             max += steps * place;
             parts[levels[i].Name] = (double)q / steps;
         }
-        if (max == 0) return null;
-        var applied = Enumerable.Range(0, levels.Length).Where(i => labels[i] is not null).ToArray();
+        if (max == 0) return Unscored.Of(Name, labels);
+        var applied = Enumerable.Range(0, levels.Length).Where(i => labels[i].IsScored()).ToArray();
         return new FeedbackLabel(value / max,
             string.Join("; ", applied.Select(i => $"{levels[i].Name} {labels[i]!.Score:0.###}: {labels[i]!.Rationale}")),
             new Provenance(Name, SignalKind.Composite, Inputs: applied.Select(i => labels[i]!.Provenance).ToArray()),

@@ -2,7 +2,8 @@ namespace AlignSharp.Feedback;
 
 /// <summary>
 /// Weighted mean of the sources that apply: Σ wᵢ·sᵢ / Σ wᵢ over applicable i, so a source that does not apply to a
-/// prompt neither helps nor hurts it. Null when none applies. Parts hold each applicable source's score by name.
+/// prompt (or a judge whose answer was unparsable) neither helps nor hurts it. Null when none applies; unparsable when
+/// some applied but none could be read. Parts hold each applicable source's score by name.
 /// </summary>
 public sealed class WeightedSum : ISignalSource
 {
@@ -37,8 +38,8 @@ public sealed class WeightedSum : ISignalSource
 
     FeedbackLabel? Combine((ISignalSource Source, double Weight, FeedbackLabel? Label)[] all)
     {
-        var applied = all.Where(a => a.Label is not null).Select(a => (a.Source, a.Weight, Label: a.Label!)).ToArray();
-        if (applied.Length == 0) return null;
+        var applied = all.Where(a => a.Label.IsScored()).Select(a => (a.Source, a.Weight, Label: a.Label!)).ToArray();
+        if (applied.Length == 0) return Unscored.Of(Name, all.Select(a => a.Label));
         double score = applied.Sum(a => a.Weight * a.Label.Score) / applied.Sum(a => a.Weight);
         return new FeedbackLabel(score,
             string.Join("; ", applied.Select(a => $"{a.Source.Name} {a.Label.Score:0.###}: {a.Label.Rationale}")),

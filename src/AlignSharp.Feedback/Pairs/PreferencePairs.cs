@@ -35,14 +35,14 @@ public static class PreferencePairs
     static ValueTask<FeedbackLabel?[]> ScoreAllAsync(PromptRecord prompt, IReadOnlyList<string> responses, ISignalSource source, CancellationToken cancellationToken) =>
         source.ScoreBatchAsync(responses.Select(r => new SignalItem(prompt, r)).ToArray(), 1, cancellationToken);
 
-    /// <summary>Best vs worst from labels already computed (one per response, null = not applicable); null on a tie.</summary>
+    /// <summary>Best vs worst from labels already computed (one per response, null = not applicable; unparsable labels are skipped too); null on a tie.</summary>
     public static PreferencePair? Build(PromptRecord prompt, IReadOnlyList<string> responses, IReadOnlyList<FeedbackLabel?> labels)
     {
         if (labels.Count != responses.Count) throw new ArgumentException($"{labels.Count} labels for {responses.Count} responses");
         int best = -1, worst = -1;
         for (int i = 0; i < labels.Count; i++)
         {
-            if (labels[i] is not { } label) continue;
+            if (labels[i] is not { Unparsable: false } label) continue;  // not applicable, or a judge answer that could not be read
             if (best < 0 || label.Score > labels[best]!.Score) best = i;
             if (worst < 0 || label.Score < labels[worst]!.Score) worst = i;
         }
@@ -54,7 +54,7 @@ public static class PreferencePairs
     public static IReadOnlyList<UnpairedLabel> BuildUnpaired(PromptRecord prompt, IReadOnlyList<string> responses, IReadOnlyList<FeedbackLabel?> labels, double threshold = 0.5)
     {
         if (labels.Count != responses.Count) throw new ArgumentException($"{labels.Count} labels for {responses.Count} responses");
-        return Enumerable.Range(0, labels.Count).Where(i => labels[i] is not null)
+        return Enumerable.Range(0, labels.Count).Where(i => labels[i].IsScored())
             .Select(i => new UnpairedLabel(prompt, responses[i], labels[i]!.Score >= threshold, labels[i]!)).ToArray();
     }
 }

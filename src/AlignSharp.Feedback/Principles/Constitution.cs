@@ -11,18 +11,23 @@ namespace AlignSharp.Feedback;
 /// File format:
 /// <code>
 /// name: demo                    # optional; defaults to the file name
+/// judge_checks: false           # optional: true = a judge scores every principle whose scorer is auto, checks or not
 /// principles:
 ///   - id: refuse_harmful
 ///     text: Decline requests that would cause harm, and offer a safe alternative.
 ///     check: refuse_harmful     # optional: one of the caller's checks; without it a judge scores the text
 ///     weight: 2                 # optional, default 1, positive
 ///     applies_to: [harmful]     # optional: prompt categories (a name or a list)
+///     scorer: auto              # optional: auto (check if any, else judge), judge, or check
 /// </code>
 /// </summary>
 public sealed record Constitution(string Name, IReadOnlyList<Principle> Principles, IReadOnlyDictionary<string, ISignalSource> Checks)
 {
-    static readonly string[] TopKeys = ["name", "principles"];
-    static readonly string[] PrincipleKeys = ["id", "text", "check", "weight", "applies_to"];
+    static readonly string[] TopKeys = ["name", "judge_checks", "principles"];
+    static readonly string[] PrincipleKeys = ["id", "text", "check", "weight", "applies_to", "scorer"];
+
+    /// <summary>The file's <c>judge_checks</c>: a judge scores principles with a check too (those whose scorer is auto).</summary>
+    public bool JudgeChecks { get; init; }
 
     /// <summary>Reads a constitution file; errors name the file, line and key. <paramref name="checks"/>: the checks principles may name.</summary>
     public static Constitution Load(string path, IReadOnlyDictionary<string, ISignalSource> checks)
@@ -41,6 +46,7 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
             throw new FeedbackException($"{origin}: expected a mapping with a 'principles' list at the top level");
 
         string name = Path.GetFileNameWithoutExtension(origin);
+        bool judgeChecks = false;
         YamlSequenceNode? list = null;
         foreach (var (keyNode, value) in root.Children)
         {
@@ -48,6 +54,14 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
             switch (key)
             {
                 case "name": name = Scalar(value, origin, "name"); break;
+                case "judge_checks":
+                    judgeChecks = Scalar(value, origin, "judge_checks") switch
+                    {
+                        "true" => true,
+                        "false" => false,
+                        var other => throw new FeedbackException($"{At(origin, value)}: judge_checks: expected true or false (got '{other}')"),
+                    };
+                    break;
                 case "principles":
                     list = value as YamlSequenceNode ?? throw new FeedbackException($"{At(origin, value)}: principles: expected a list of principles (- id: ...)");
                     break;
@@ -66,7 +80,7 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
             seen[p.Id] = p.Origin;
             principles.Add(p);
         }
-        return new Constitution(name, principles, checks);
+        return new Constitution(name, principles, checks) { JudgeChecks = judgeChecks };
     }
 
     static Principle ParsePrinciple(YamlNode node, string path, string origin, IReadOnlyDictionary<string, ISignalSource> checks)
@@ -108,7 +122,20 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
                 YamlSequenceNode seq => seq.Children.Select(c => Scalar(c, origin, $"{path}.applies_to")).ToArray(),
                 _ => throw new FeedbackException($"{At(origin, a)}: {path}.applies_to: expected a category or a list of categories"),
             };
-        return new Principle(id, text, check, weight, appliesTo, At(origin, map));
+        var scorer = PrincipleScorer.Auto;
+        if (values.TryGetValue("scorer", out var sc))
+        {
+            string raw = Scalar(sc, origin, $"{path}.scorer");
+            scorer = raw switch
+            {
+                "auto" => PrincipleScorer.Auto,
+                "judge" => PrincipleScorer.Judge,
+                "check" => check is not null ? PrincipleScorer.Check
+                    : throw new FeedbackException($"{At(origin, sc)}: {path}.scorer: 'check' needs a check: key; give one or use scorer: judge"),
+                _ => throw new FeedbackException($"{At(origin, sc)}: {path}.scorer: expected auto, judge or check (got '{raw}')"),
+            };
+        }
+        return new Principle(id, text, check, weight, appliesTo, At(origin, map), scorer);
     }
 
     /// <summary>
@@ -116,6 +143,17 @@ public sealed record Constitution(string Name, IReadOnlyList<Principle> Principl
     /// pipeline refuses them through <see cref="ConstitutionSource"/>.
     /// </summary>
     public IReadOnlyList<Principle> TextOnly => Principles.Where(p => p.Check is null).ToList();
+
+    /// <summary>
+    /// Whether a judge scores <paramref name="principle"/>: it has no check, or its scorer is judge, or its scorer is
+    /// auto and the file or the pipeline (<paramref name="judgeChecks"/>) says judge_checks.
+    /// </summary>
+    public bool JudgeScores(Principle principle, bool judgeChecks = false) => principle.Scorer switch
+    {
+        PrincipleScorer.Judge => true,
+        PrincipleScorer.Check => false,
+        _ => principle.Check is null || JudgeChecks || judgeChecks,
+    };
 
     static string Key(YamlNode node) => (node as YamlScalarNode)?.Value ?? "";
 

@@ -3,20 +3,21 @@ namespace AlignSharp.Feedback.Store;
 public sealed partial class FeedbackStore
 {
     /// <summary>
-    /// Counts, labels per source (with the mean score and the not-applicable count) and the agreement between every
-    /// two sources on the items both scored, a score ≥ <paramref name="threshold"/> counting as good.
+    /// Counts, labels per source (with the mean score and the not-applicable and unparsable counts), the agreement
+    /// between every two sources on the items both scored (unparsable labels left out), a score ≥
+    /// <paramref name="threshold"/> counting as good, and each pairwise judge's verdicts and position bias.
     /// </summary>
     public StoreStatistics Statistics(double threshold = 0.5) => Guard(() =>
     {
         var sources = new List<SourceSummary>();
         using (var command = Command("""
-            SELECT fingerprint, source, count(*), count(*) - count(score), avg(score), min(id)
+            SELECT fingerprint, source, count(*), count(*) - count(score) - sum(unparsable), avg(score), min(id), sum(unparsable)
             FROM labels GROUP BY fingerprint ORDER BY min(id)
             """))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
-                sources.Add(new SourceSummary(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetDouble(4)));
+                sources.Add(new SourceSummary(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetInt32(6)));
         }
         var names = sources.ToDictionary(s => s.Fingerprint, s => s.Source);
         var order = sources.Select((s, i) => (s.Fingerprint, i)).ToDictionary(x => x.Fingerprint, x => x.i);
@@ -43,6 +44,16 @@ public sealed partial class FeedbackStore
             .Select(kv => new SourceAgreement(kv.Key.A, names[kv.Key.A], kv.Key.B, names[kv.Key.B], kv.Value[0], kv.Value[1], kv.Value[2], kv.Value[3]))
             .ToList();
         int generations = (int)Scalar<long>("SELECT count(*) FROM generations");
-        return new StoreStatistics(generations, sources.Sum(s => s.Labels), sources, agreements, threshold);
+        var judges = new List<(string Fingerprint, string Judge, int Verdicts, int Unparsable)>();
+        using (var command = Command("""
+            SELECT fingerprint, judge, count(*), sum(preferred = 'unparsable'), min(id)
+            FROM verdicts GROUP BY fingerprint ORDER BY min(id)
+            """))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read()) judges.Add((reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
+        }
+        var pairwise = judges.Select(j => new PairwiseSummary(j.Fingerprint, j.Judge, j.Verdicts, j.Unparsable, PositionBiasOf(j.Fingerprint))).ToList();
+        return new StoreStatistics(generations, sources.Sum(s => s.Labels), sources, agreements, threshold, pairwise);
     });
 }

@@ -36,7 +36,7 @@ public sealed record FeedbackStoreOptions
 /// </remarks>
 public sealed partial class FeedbackStore : IDisposable
 {
-    const string LabelColumns = "key, fingerprint, source, prompt, response, score, rationale, provenance, parts, created_at";
+    const string LabelColumns = "key, fingerprint, source, prompt, response, score, rationale, provenance, parts, created_at, unparsable";
     const string GenerationColumns = "id, prompt, response, prompt_ids, completion_ids, logprobs, finish_reason, model, seed, created_at";
     static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
@@ -108,7 +108,8 @@ public sealed partial class FeedbackStore : IDisposable
         bool fresh = objects == 0 && version == 0 && applicationId == 0;
         if (!fresh && applicationId != StoreSchema.ApplicationId)
             throw new FeedbackException($"{Path}: an SQLite database but not a feedback store (application_id {applicationId}); give a feedback store file, or a new file name to create one");
-        if (!fresh && version != StoreSchema.Version)
+        if (!fresh && version == 1) Migrate(version);
+        else if (!fresh && version != StoreSchema.Version)
             throw new FeedbackException($"{Path}: feedback store schema version {version}, but this build reads version {StoreSchema.Version}; "
                 + "open it with the alignsharp version that wrote it, or give a new file name to start a new store");
         string mode = Scalar<string>("PRAGMA journal_mode = WAL");
@@ -130,6 +131,19 @@ public sealed partial class FeedbackStore : IDisposable
         transaction.Commit();
     }
 
+    /// <summary>
+    /// Brings a store of an older schema version to <see cref="StoreSchema.Version"/> in one transaction (all or
+    /// nothing); a store another process migrated meanwhile is left as it is.
+    /// </summary>
+    void Migrate(long from)
+    {
+        using var transaction = _db.BeginTransaction(deferred: false);
+        if (Scalar<long>("PRAGMA user_version") != from) { transaction.Rollback(); return; }
+        Execute(StoreSchema.MigrateFrom1);
+        Execute($"PRAGMA user_version = {StoreSchema.Version}");
+        transaction.Commit();
+    }
+
     // ---- labels ----
 
     /// <summary>Stores labels in one transaction; a label whose key is already stored is kept as it was. Returns how many were added.</summary>
@@ -145,13 +159,13 @@ public sealed partial class FeedbackStore : IDisposable
             using var insert = _db.CreateCommand();
             insert.CommandText = """
                 INSERT OR IGNORE INTO labels (key, fingerprint, source, item, prompt_id, prompt, response, kind, principle, score, rationale,
-                    provenance, parts, model, template_hash, seed, created_at, elapsed_ms)
+                    provenance, parts, model, template_hash, seed, created_at, elapsed_ms, unparsable)
                 VALUES ($key, $fingerprint, $source, $item, $prompt_id, $prompt, $response, $kind, $principle, $score, $rationale,
-                    $provenance, $parts, $model, $template_hash, $seed, $created_at, $elapsed_ms)
+                    $provenance, $parts, $model, $template_hash, $seed, $created_at, $elapsed_ms, $unparsable)
                 """;
             var p = new Dictionary<string, SqliteParameter>();
             foreach (var name in new[] { "key", "fingerprint", "source", "item", "prompt_id", "prompt", "response", "kind", "principle", "score", "rationale",
-                         "provenance", "parts", "model", "template_hash", "seed", "created_at", "elapsed_ms" })
+                         "provenance", "parts", "model", "template_hash", "seed", "created_at", "elapsed_ms", "unparsable" })
                 p[name] = insert.Parameters.Add(new SqliteParameter("$" + name, null));
             int added = 0;
             foreach (var l in list)
@@ -167,7 +181,8 @@ public sealed partial class FeedbackStore : IDisposable
                 p["response"].Value = l.Response;
                 p["kind"].Value = Db(provenance?.Kind.ToString().ToLowerInvariant());
                 p["principle"].Value = Db(provenance?.PrincipleId);
-                p["score"].Value = Db(l.Label?.Score);
+                p["score"].Value = Db(l.Label is { Unparsable: false } scored ? scored.Score : null);  // an unparsable answer has no score
+                p["unparsable"].Value = l.Label?.Unparsable == true ? 1 : 0;
                 p["rationale"].Value = Db(l.Label?.Rationale);
                 p["provenance"].Value = Db(provenance is null ? null : LabelJson.Serialize(provenance));
                 p["parts"].Value = Db(l.Label?.Parts is { } parts ? LabelJson.Serialize(parts) : null);
@@ -185,7 +200,7 @@ public sealed partial class FeedbackStore : IDisposable
 
     void Validate(StoredLabel l)
     {
-        if (l.Label is not { } label) return;
+        if (l.Label is not { Unparsable: false } label) return;
         if (!double.IsFinite(label.Score))
             throw new FeedbackException($"{Path}: {l.Source} gave prompt {l.Prompt.Id} the score {label.Score}; a stored score must be a finite number");
         if (label.Parts?.FirstOrDefault(kv => !double.IsFinite(kv.Value)) is { Key: not null } bad)
@@ -232,11 +247,13 @@ public sealed partial class FeedbackStore : IDisposable
             string key = reader.GetString(0);
             string origin = $"{Path}: label {key[..12]}";
             var prompt = PromptJson.Parse(reader.GetString(3), origin);
-            FeedbackLabel? label = reader.IsDBNull(5) ? null : new FeedbackLabel(
-                reader.GetDouble(5),
+            bool unparsable = reader.GetInt64(10) != 0;
+            FeedbackLabel? label = reader.IsDBNull(7) ? null : new FeedbackLabel(
+                unparsable ? 0 : reader.GetDouble(5),
                 reader.GetString(6),
                 LabelJson.ParseProvenance(reader.GetString(7), origin),
-                reader.IsDBNull(8) ? null : LabelJson.ParseParts(reader.GetString(8), origin));
+                reader.IsDBNull(8) ? null : LabelJson.ParseParts(reader.GetString(8), origin),
+                unparsable);
             result.Add(new StoredLabel(key, reader.GetString(1), reader.GetString(2), prompt, reader.GetString(4), label, Time(reader.GetString(9), origin)));
         }
         return result;

@@ -12,7 +12,8 @@ namespace AlignSharp.Feedback.Store;
 ///  "response": ..., "score": 0.75 | null, "rationale": ... | null, "provenance": {...} | null, "parts": {...} | null,
 ///  "created_at": "2025-01-31T12:00:00.0000000+00:00"}
 /// </code>
-/// A null score means the source does not apply to the item (stored too, so it is not asked again).
+/// A null score means the source does not apply to the item (stored too, so it is not asked again); a null score with
+/// <c>"unparsable": true</c>, a rationale and a provenance is a judge answer that could not be read (kept for the same reason).
 /// </summary>
 public static class LabelJson
 {
@@ -57,7 +58,18 @@ public static class LabelJson
         writer.WritePropertyName("prompt");
         PromptJson.Write(writer, label.Prompt);
         writer.WriteString("response", label.Response);
-        if (label.Label is { } l)
+        if (label.Label is { Unparsable: true } u)
+        {
+            // An unparsable judge answer: no score, the raw answer and provenance kept, flagged (the key is written only here,
+            // so exports of stores without unparsable labels are unchanged).
+            writer.WriteNull("score");
+            writer.WriteBoolean("unparsable", true);
+            writer.WriteString("rationale", u.Rationale);
+            writer.WritePropertyName("provenance");
+            writer.WriteRawValue(Serialize(u.Provenance), skipInputValidation: true);
+            writer.WriteNull("parts");
+        }
+        else if (label.Label is { } l)
         {
             writer.WriteNumber("score", l.Score);
             writer.WriteString("rationale", l.Rationale);
@@ -98,7 +110,19 @@ public static class LabelJson
         if (!DateTimeOffset.TryParseExact(createdText, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var createdAt))
             throw new FeedbackException($"{origin}: \"created_at\" must be an ISO 8601 time such as 2025-01-31T12:00:00.0000000+00:00 (got \"{createdText}\")");
         FeedbackLabel? label = null;
-        if (line.TryGetProperty("score", out var score) && score.ValueKind != JsonValueKind.Null)
+        bool unparsable = line.TryGetProperty("unparsable", out var flag) && (flag.ValueKind == JsonValueKind.True ? true
+            : flag.ValueKind is JsonValueKind.False or JsonValueKind.Null ? false
+            : throw new FeedbackException($"{origin}: \"unparsable\" must be true or false (got {flag.GetRawText()})"));
+        if (unparsable)
+        {
+            if (line.TryGetProperty("score", out var s) && s.ValueKind != JsonValueKind.Null)
+                throw new FeedbackException($"{origin}: an unparsable label has no score; give \"score\": null or remove \"unparsable\"");
+            string rationale = String(line, "rationale", origin) ?? throw Missing("rationale", origin);
+            if (!line.TryGetProperty("provenance", out var provenance) || provenance.ValueKind != JsonValueKind.Object)
+                throw new FeedbackException($"{origin}: an unparsable label needs its \"provenance\" object");
+            label = new FeedbackLabel(0, rationale, ParseProvenance(provenance.GetRawText(), origin), null, Unparsable: true);
+        }
+        else if (line.TryGetProperty("score", out var score) && score.ValueKind != JsonValueKind.Null)
         {
             if (score.ValueKind != JsonValueKind.Number || !score.TryGetDouble(out double value) || !double.IsFinite(value))
                 throw new FeedbackException($"{origin}: \"score\" must be a finite number or null (got {score.GetRawText()})");
