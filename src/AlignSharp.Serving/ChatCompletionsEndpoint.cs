@@ -28,7 +28,8 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ServerOptions o
         try
         {
             var body = await HttpBodies.ReadAsync(context.Request, options.MaxRequestBytes, aborted);
-            request = ChatRequestReader.Read(body, options.MaxN);
+            // A request of more choices than may ever be pending could never be served: 400, not 429.
+            request = ChatRequestReader.Read(body, Math.Min(options.MaxN, options.MaxPendingSequences));
             if (request.Model != model.ModelId)
                 throw new ApiError(404, $"The model `{request.Model}` does not exist. This server serves `{model.ModelId}` (GET /v1/models).",
                     "invalid_request_error", "model", "model_not_found");
