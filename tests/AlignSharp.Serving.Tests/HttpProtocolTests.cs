@@ -124,6 +124,24 @@ public class HttpProtocolTests
     }
 
     [Fact]
+    public async Task Streamed_choices_are_told_apart_by_index_and_match_the_whole_answers()
+    {
+        await using var s = await TinyServer.StartAsync();
+        var request = new { model = TinyServer.ModelId, messages = new[] { new { role = "user", content = "Two please" } }, max_tokens = 9, temperature = 1.0, seed = 3, n = 2 };
+        var whole = await TinyServer.JsonAsync(await s.PostAsync(TinyServer.Body(request)));
+        using var response = await s.PostAsync(TinyServer.Body(new { request.model, request.messages, request.max_tokens, request.temperature, request.seed, request.n, stream = true }));
+        var chunks = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Where(e => e != "data: [DONE]").Select(e => JsonNode.Parse(e["data: ".Length..])!["choices"]![0]!).ToList();
+        for (int i = 0; i < 2; i++)
+        {
+            var mine = chunks.Where(c => (int)c["index"]! == i).ToList();
+            Assert.Equal("assistant", (string?)mine[0]["delta"]!["role"]);
+            Assert.Equal((string?)whole["choices"]![i]!["message"]!["content"], string.Concat(mine.Select(c => (string?)c["delta"]!["content"] ?? "")));
+            Assert.Equal((string?)whole["choices"]![i]!["finish_reason"], mine.Select(c => (string?)c["finish_reason"]).Single(f => f is not null));
+        }
+    }
+
+    [Fact]
     public async Task Models_and_health()
     {
         await using var s = await TinyServer.StartAsync();
