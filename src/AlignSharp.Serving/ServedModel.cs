@@ -16,7 +16,8 @@ public sealed class ServedModel : IDisposable
     private readonly TransformerModel? _owned;
 
     /// <param name="batcher">Decodes every request; the caller keeps ownership unless <see cref="FromFolder"/> made it.</param>
-    /// <param name="tokenizer">Renders prompts and decodes token texts for log-probs.</param>
+    /// <param name="tokenizer">Renders prompts and decodes token texts for log-probs. Its encoding cache is not thread-safe: while the
+    /// server runs, nothing else should encode with this instance (the server serializes its own use).</param>
     /// <param name="template">The model's chat template.</param>
     /// <param name="templateOptions">bos/eos tokens of the template (tokenizer_config.json's).</param>
     /// <param name="modelId">The id clients send as "model" and /v1/models lists.</param>

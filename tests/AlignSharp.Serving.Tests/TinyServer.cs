@@ -19,7 +19,9 @@ namespace AlignSharp.Serving.Tests;
 internal sealed class TinyServer : IAsyncDisposable
 {
     public const string ModelId = "tiny-chat";
-    public static readonly Tokenizer Tokenizer = Tokenizer.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "qwen2"));
+    private static readonly string TokenizerFolder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "qwen2");
+    /// <summary>The tests' own instance (encoding is not thread-safe, and test classes run in parallel: <see cref="Prompt"/> locks it); each server loads its own.</summary>
+    public static readonly Tokenizer Tokenizer = Tokenizer.Load(TokenizerFolder);
     public static readonly ChatTemplate Template = BuiltInTemplates.Get("chatml");
     public static readonly ChatTemplateOptions TemplateOptions = new() { EosToken = "<|im_end|>" };
 
@@ -39,9 +41,10 @@ internal sealed class TinyServer : IAsyncDisposable
     public static async Task<TinyServer> StartAsync(ServerOptions? options = null, int maxBatch = 8, int context = 256)
     {
         var model = CreateModel(context);
-        var batcher = new ContinuousBatcher(model, Tokenizer, maxBatch);
+        var tokenizer = Tokenizer.Load(TokenizerFolder);
+        var batcher = new ContinuousBatcher(model, tokenizer, maxBatch);
         var server = await OpenAiCompatibleServer.StartAsync((options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0 },
-            batcher, Tokenizer, Template, TemplateOptions, ModelId);
+            batcher, tokenizer, Template, TemplateOptions, ModelId);
         return new TinyServer(model, batcher, server, options?.ApiKey);
     }
 
@@ -53,9 +56,12 @@ internal sealed class TinyServer : IAsyncDisposable
         new(ModelId, new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = Server.ApiBase, NetworkTimeout = TimeSpan.FromSeconds(60) });
 
     /// <summary>The prompt ids the server renders for a single user message (ChatML with the generation prompt).</summary>
-    public static int[] Prompt(string user) =>
-        ChatEncoder.Encode(Tokenizer, Template, [new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, user)],
-            TemplateOptions with { AddGenerationPrompt = true }).Ids;
+    public static int[] Prompt(string user)
+    {
+        lock (Tokenizer)
+            return ChatEncoder.Encode(Tokenizer, Template, [new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, user)],
+                TemplateOptions with { AddGenerationPrompt = true }).Ids;
+    }
 
     /// <summary>What the model generates alone for <paramref name="user"/>, straight from the generator (no server, no batcher).</summary>
     public GenerationResult Reference(string user, GenerationOptions options) =>
