@@ -46,7 +46,7 @@ internal static class BenchCommand
         "aggregate completion tokens/s of `serve` (bench-decode Llama, HTTP on loopback) at several concurrent clients; last line the 16-vs-1 ratio",
         new("clients", "LIST", "comma-separated numbers of concurrent clients", "1,4,16,64"),
         new("max-tokens", "N", "tokens generated per request", "64"),
-        new("rounds", "N", "requests each client sends, one after another", "2"),
+        new("rounds", "N", "requests each client sends, one after another", "max(2, 16 / clients)"),
         new("max-batch", "N", "sequences the server decodes together", "64"),
         Threads);
 

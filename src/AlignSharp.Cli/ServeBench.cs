@@ -21,14 +21,16 @@ internal static class ServeBench
     public static int Run(Options o, TextWriter stdout)
     {
         WorkerPool.SetDefaultThreads(o.Int("threads", WorkerPool.Default.Threads));
-        int maxTokens = o.Int("max-tokens", 64), rounds = o.Int("rounds", 2), maxBatch = o.Int("max-batch", 64);
+        int maxTokens = o.Int("max-tokens", 64), maxBatch = o.Int("max-batch", 64);
+        int? rounds = o.Value("rounds") is null ? null : o.Int("rounds", 2);
         var levels = (o.Value("clients") ?? "1,4,16,64").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(c => int.TryParse(c, out int n) && n >= 1 ? n : throw new UsageException($"bench serve: --clients must be a comma-separated list of integers ≥ 1 (got '{c}')"))
             .ToArray();
         return RunAsync(levels, maxTokens, rounds, maxBatch, stdout).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(int[] levels, int maxTokens, int rounds, int maxBatch, TextWriter stdout)
+    /// <param name="fixedRounds">Requests per client; null: enough that every level decodes at least 16 sequences (a steady baseline at one client).</param>
+    private static async Task<int> RunAsync(int[] levels, int maxTokens, int? fixedRounds, int maxBatch, TextWriter stdout)
     {
         // A small byte-level BPE with ChatML's special tokens renders the chat; the model's ids past its vocabulary decode to nothing.
         var tokenizer = BpeTrainer.Train(TokenizerCommand.SplitLinesKeepingNewlines(SyntheticText.Generate(200_000)),
@@ -58,11 +60,12 @@ internal static class ServeBench
         }
 
         stdout.WriteLine($"model: Llama {model.ParameterCount / 1e6:F1}M parameters (bench-decode), max batch {maxBatch}, {maxTokens} tokens per request, " +
-            $"{rounds} requests per client, {WorkerPool.Default.Threads} threads, HTTP on {server.BaseAddress}");
+            $"{(fixedRounds is { } r ? $"{r} requests per client" : "max(2, 16 / clients) requests per client")}, {WorkerPool.Default.Threads} threads, HTTP on {server.BaseAddress}");
         await Complete(-1, 0); // warm-up: JIT, connection, buffers
         double? single = null, at16 = null;
         foreach (int clients in levels)
         {
+            int rounds = fixedRounds ?? Math.Max(2, 16 / clients);
             var sw = Stopwatch.StartNew();
             var tokens = await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
             {
