@@ -33,7 +33,7 @@ public sealed record ServerOptions
         Require(!string.IsNullOrWhiteSpace(Host), "server host must not be empty");
         Require(Port is >= 0 and <= 65535, $"server port must be in [0, 65535] (0 = any free port; got {Port})");
         Require(ApiKey is null || ApiKey.Length > 0, "server API key must not be empty (leave it unset to serve without a key)");
-        Require(MaxRequestBytes >= 1024, $"max request bytes must be at least 1024 (got {MaxRequestBytes})");
+        Require(MaxRequestBytes is >= 1024 and <= int.MaxValue, $"max request bytes must be in [1024, {int.MaxValue}] (got {MaxRequestBytes})");
         Require(MaxTokens is null or >= 1, $"max tokens must be at least 1 (got {MaxTokens})");
         Require(MaxN >= 1, $"max n must be at least 1 (got {MaxN})");
         Require(MaxPendingSequences >= 1, $"max pending sequences must be at least 1 (got {MaxPendingSequences})");
