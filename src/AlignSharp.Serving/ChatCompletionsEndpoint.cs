@@ -39,6 +39,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ServerOptions o
         }
         catch (ApiError e) { await HttpBodies.WriteErrorAsync(context.Response, e); return; }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested) { return; }
+        catch (Exception e) { await HttpBodies.WriteErrorAsync(context.Response, AsApiError(e)); return; }
 
         if (!admission.TryEnter(sequences.Length))
         {
@@ -58,6 +59,10 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ServerOptions o
         {
             admission.CountCancelled(sequences.Length);
         }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            await HttpBodies.WriteErrorAsync(context.Response, AsApiError(e));
+        }
         finally { admission.Exit(sequences.Length); }
     }
 
@@ -70,7 +75,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ServerOptions o
 
         int context = model.ContextLength, serverLimit = options.MaxTokens ?? context, room = context - prompt.Length;
         if (request.MaxTokens > serverLimit)
-            throw ApiError.Invalid("max_tokens", $"max_tokens is too large: {request.MaxTokens}. This server allows at most {serverLimit} completion tokens.");
+            throw ApiError.Invalid(request.MaxTokensParam, $"{request.MaxTokensParam} is too large: {request.MaxTokens}. This server allows at most {serverLimit} completion tokens.");
         if (room < 1 || request.MaxTokens > room)
             throw ApiError.Invalid("messages", $"This model's maximum context length is {context} tokens. However, you requested " +
                 $"{prompt.Length + (request.MaxTokens ?? 1)} tokens ({prompt.Length} in the messages, {request.MaxTokens ?? 1} in the completion). " +

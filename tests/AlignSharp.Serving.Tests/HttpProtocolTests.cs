@@ -174,6 +174,7 @@ public class HttpProtocolTests
         { """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"max_tokens":2.5}""", "max_tokens", "expected an integer" },
         { """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"max_completion_tokens":-3}""", "max_completion_tokens", "at least 1" },
         { """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"max_tokens":100}""", "max_tokens", "at most 64" },
+        { """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"max_completion_tokens":100}""", "max_completion_tokens", "at most 64" },
         { """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"n":5}""", "n", "at most 4" },
         { """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"n":0}""", "n", "at least 1" },
         { """{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":21}""", "top_logprobs", "[0, 20]" },

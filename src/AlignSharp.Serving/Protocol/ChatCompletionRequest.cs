@@ -15,6 +15,7 @@ namespace AlignSharp.Serving.Protocol;
 /// <param name="Seed">The sampler seed of choice 0 (choice i uses GenerationOptions.ForRow(i)); null: drawn at random.</param>
 /// <param name="TopLogprobs">Alternatives per token, 0–20; meaningful when <paramref name="Logprobs"/>.</param>
 /// <param name="IncludeUsage">stream_options.include_usage: a last chunk with the usage counts.</param>
+/// <param name="MaxTokensParam">Which name the limit came under ("max_completion_tokens" or "max_tokens"), for errors about it.</param>
 public sealed record ChatCompletionRequest(
     string Model,
     JsonElement Messages,
@@ -30,4 +31,5 @@ public sealed record ChatCompletionRequest(
     bool Logprobs,
     int TopLogprobs,
     bool Stream,
-    bool IncludeUsage);
+    bool IncludeUsage,
+    string MaxTokensParam = "max_tokens");

@@ -109,7 +109,8 @@ public static class ChatRequestReader
             // top_p 0 keeps only the most likely token: greedy, which the sampler reaches through temperature 0.
             if (topP == 0) { temperature = 0; topP = 1; }
             return new ChatCompletionRequest(model, messages.Value, limit, (float)temperature, (float)topP, topK < 0 ? 0 : topK, (float)minP,
-                (float)repetitionPenalty, seed, stop, n, logprobs, logprobs ? topLogprobsGiven ?? 0 : 0, stream, includeUsage ?? false);
+                (float)repetitionPenalty, seed, stop, n, logprobs, logprobs ? topLogprobsGiven ?? 0 : 0, stream, includeUsage ?? false,
+                maxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         }
     }
 
