@@ -42,9 +42,17 @@ internal static class BenchCommand
         new("vocab-size", "N", "vocabulary of the trained BPE (at least 300)", "8192"),
         new("compare", "NAME", "also time @huggingface/tokenizers and tiktoken under node in the same run", null, ["node"]));
 
+    internal static readonly CommandSpec ServeSpec = new("bench serve", "[--clients 1,4,16,64] [--max-tokens N]",
+        "aggregate completion tokens/s of `serve` (bench-decode Llama, HTTP on loopback) at several concurrent clients; last line the 16-vs-1 ratio",
+        new("clients", "LIST", "comma-separated numbers of concurrent clients", "1,4,16,64"),
+        new("max-tokens", "N", "tokens generated per request", "64"),
+        new("rounds", "N", "requests each client sends, one after another", "max(2, 16 / clients)"),
+        new("max-batch", "N", "sequences the server decodes together", "64"),
+        Threads);
+
     public static int Run(string[] args, TextWriter stdout)
     {
-        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops, train, decode, tokenizer)");
+        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops, train, decode, tokenizer, serve)");
         return args[0] switch
         {
             "gemm" => Gemm(new Options(args[1..], GemmSpec), stdout),
@@ -52,7 +60,8 @@ internal static class BenchCommand
             "train" => TrainBench.Run(new Options(args[1..], TrainSpec), stdout),
             "decode" => DecodeBench(new Options(args[1..], DecodeSpec), stdout),
             "tokenizer" => TokenizerBench.Run(new Options(args[1..], TokenizerSpec), stdout),
-            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer)"),
+            "serve" => ServeBench.Run(new Options(args[1..], ServeSpec), stdout),
+            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer, serve)"),
         };
     }
 

@@ -50,6 +50,8 @@ internal static class CommandLine
                     return RunCommand.Run(args[1..], stdout);
                 case "export":
                     return ExportCommand.Run(args[1..], stdout);
+                case "serve":
+                    return ServeCommand.Run(args[1..], stdout, stderr);
                 default:
                     stderr.WriteLine($"alignsharp: unknown command '{args[0]}' (run `alignsharp --help` for the list)");
                     return 2;

@@ -25,12 +25,12 @@ internal static class HelpText
         Demo.DemoCommand.DemoSpec, RunCommand.Spec,
         .. TrainCommand.Specs,
         ExportCommand.TrlSpec,
-        GenerateCommand.Spec,
+        GenerateCommand.Spec, ServeCommand.Spec,
         StoreCommand.StatsSpec, StoreCommand.ExportSpec, StoreCommand.ImportSpec,
         ChatCommand.RenderSpec, ChatCommand.EncodeSpec,
         TokenizerCommand.TrainSpec, TokenizerCommand.EncodeSpec, TokenizerCommand.DecodeSpec, TokenizerCommand.CorpusSpec,
         ModelCommand.InitSpec, ModelCommand.InfoSpec, ModelCommand.MergeSpec,
-        BenchCommand.GemmSpec, BenchCommand.OpsSpec, BenchCommand.TokenizerSpec, BenchCommand.TrainSpec, BenchCommand.DecodeSpec,
+        BenchCommand.GemmSpec, BenchCommand.OpsSpec, BenchCommand.TokenizerSpec, BenchCommand.TrainSpec, BenchCommand.DecodeSpec, BenchCommand.ServeSpec,
     ];
 
     /// <summary>The assembly's informational version (the project's Version, plus the commit when the build knows it).</summary>
