@@ -17,7 +17,7 @@ public class LabellingRunTests
         server.RetryAfterHeader = "0";
         // Every request meets a fault (chosen by its content) the first time it arrives, and is answered the second.
         server.Rule = (key, earlier) => earlier == 0 ? Faults[Convert.ToInt32(key[..4], 16) % Faults.Length] : Fault.None;
-        server.SlowFirstByte = TimeSpan.FromSeconds(5);
+        server.SlowFirstByte = TimeSpan.FromSeconds(30);
         using var folder = StoreTestKit.Folder();
         using var store = FeedbackStore.Open(folder.File("feedback.db"));
         var options = Judge(server);

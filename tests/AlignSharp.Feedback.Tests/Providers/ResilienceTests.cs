@@ -21,14 +21,16 @@ public class ResilienceTests
     {
         await using var server = await FaultServer.StartAsync();
         server.RetryAfterHeader = "0";
-        server.SlowFirstByte = TimeSpan.FromSeconds(5); // well past the 0.5 s timeout: abandoned, then retried
-        server.Script(fault, fault);
+        server.SlowFirstByte = TimeSpan.FromSeconds(30); // well past the timeout: abandoned, then retried
+        // Twice in a row (the backoff grows); once for the two that cost a whole timeout.
+        int times = fault is Fault.Hang or Fault.SlowFirstByte ? 1 : 2;
+        server.Script(Enumerable.Repeat(fault, times).ToArray());
         using var client = ChatProviders.Create(Judge(server));
         var response = await client.GetResponseAsync(Question);
         Assert.InRange(ScoreIn(response.Text), 1, 5);
-        Assert.Equal(3, server.Requests);
+        Assert.Equal(times + 1, server.Requests);
         Assert.Equal(1, server.Answered);
-        Assert.Equal(2, client.GetService<ResilientChatClient>()!.Retries);
+        Assert.Equal(times, client.GetService<ResilientChatClient>()!.Retries);
     }
 
     [Theory]
