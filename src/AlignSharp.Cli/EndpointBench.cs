@@ -55,11 +55,11 @@ internal static partial class EndpointBench
             await Level(server, folder, "warmup", 8, 16); // JIT, connection pool, SQLite: not measured
             stdout.WriteLine($"{"concurrency",11} {"labels",7} {"seconds",8} {"labels/s",9} {"ideal",7} {"% ideal",8} {"peak WS MB",11}");
             double lastShare = 0;
-            foreach (int c in levels)
+            foreach (var (c, index) in levels.Select((c, i) => (c, i)))
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
-                var (seconds, peakBytes) = await Level(server, folder, $"c{c}", c, waves * c);
+                var (seconds, peakBytes) = await Level(server, folder, $"level{index}-c{c}", c, waves * c);
                 double rate = waves * c / seconds, ideal = c * 1000.0 / latencyMs;
                 lastShare = rate / ideal;
                 stdout.WriteLine($"{c,11} {waves * c,7} {seconds,8:F2} {rate,9:F1} {ideal,7:F0} {lastShare * 100,7:F1}% {peakBytes / 1048576.0,11:F0}");

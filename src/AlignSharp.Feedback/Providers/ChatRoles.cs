@@ -29,14 +29,28 @@ public sealed class ChatRoles
 
     /// <summary>
     /// Reads whichever role blocks <paramref name="recipe"/> (a recipe's top-level keys) has; other keys are left to
-    /// their own readers. <paramref name="source"/> names the recipe in errors ("recipe.yaml").
+    /// their own readers. Flat dotted keys (<c>judge.model</c>, as <c>--set judge.model=NAME</c> gives them) override
+    /// the block's key of that name, or make a block on their own. <paramref name="source"/> names the recipe in
+    /// errors ("recipe.yaml").
     /// </summary>
     public static ChatRoles Read(IReadOnlyDictionary<string, object?> recipe, string source)
     {
         var roles = new Dictionary<ProviderRole, ChatProviderOptions>();
         foreach (var role in RoleNames.All)
-            if (recipe.TryGetValue(RoleNames.Of(role), out var block))
-                roles[role] = Parse(role, block, source);
+        {
+            string name = RoleNames.Of(role), prefix = name + ".";
+            var dotted = recipe.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && kv.Key.Length > prefix.Length).ToList();
+            bool hasBlock = recipe.TryGetValue(name, out var block);
+            if (!hasBlock && dotted.Count == 0) continue;
+            if (dotted.Count > 0)
+            {
+                if (hasBlock && block is not IReadOnlyDictionary<string, object?>) Parse(role, block, source); // names the bad block
+                var merged = hasBlock ? new Dictionary<string, object?>((IReadOnlyDictionary<string, object?>)block!) : [];
+                foreach (var (key, value) in dotted) merged[key[prefix.Length..]] = value;
+                block = merged;
+            }
+            roles[role] = Parse(role, block, source);
+        }
         return new ChatRoles(roles);
     }
 
@@ -138,6 +152,8 @@ public sealed class ChatRoles
         YamlMappingNode m => m.Children.ToDictionary(
             kv => (kv.Key as YamlScalarNode)?.Value ?? throw new FeedbackException($"{where}: keys must be plain names"),
             kv => FromYaml(kv.Value, where)) as IReadOnlyDictionary<string, object?>,
+        // A plain ~, null or empty value is YAML's null (the key given without a value).
+        YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" } => null,
         YamlScalarNode s => s.Value,
         YamlSequenceNode q => q.Children.Select(c => FromYaml(c, where)).ToList(),
         _ => null,

@@ -47,6 +47,23 @@ public class ChatRolesTests
     }
 
     [Fact]
+    public void Dotted_keys_override_a_block_or_make_one()
+    {
+        var recipe = new Dictionary<string, object?>
+        {
+            ["judge"] = Block(("endpoint", "http://localhost:9000/v1"), ("model", "j")),
+            ["judge.model"] = "j2",          // --set judge.model=j2
+            ["teacher.model"] = "models/t",  // --set teacher.model=models/t
+            ["seed"] = "1",
+        };
+        var roles = ChatRoles.Read(recipe, "recipe.yaml");
+        Assert.Equal("j2", roles[ProviderRole.Judge]!.Model);
+        Assert.Equal(("models/t", ProviderKind.LocalFolder), (roles[ProviderRole.Teacher]!.Model, roles[ProviderRole.Teacher]!.Kind));
+        Assert.Equal("recipe.yaml: judge.max_retry: unknown key; known: endpoint, model, api_key_env, timeout_seconds, max_concurrency, max_retries, requests_per_minute, tokens_per_minute",
+            Assert.Throws<FeedbackException>(() => ChatRoles.Read(new Dictionary<string, object?>(recipe) { ["judge.max_retry"] = "2" }, "recipe.yaml")).Message);
+    }
+
+    [Fact]
     public void Bad_blocks_are_one_line_naming_the_role_and_key()
     {
         Assert.Equal("recipe.yaml: judge.temperature: unknown key; known: endpoint, model, api_key_env, timeout_seconds, max_concurrency, max_retries, requests_per_minute, tokens_per_minute",
