@@ -62,6 +62,21 @@ public static class EndpointFaults
         _ => "check the endpoint's logs",
     };
 
+    /// <summary>The <c>error.message</c> of an OpenAI-shaped error body (first line, at most 160 characters), or null.</summary>
+    public static string? ServerMessage(Exception fault)
+    {
+        try
+        {
+            var content = (fault as ClientResultException)?.GetRawResponse()?.Content;
+            if (content is null || content.ToMemory().Length == 0) return null;
+            using var json = JsonDocument.Parse(content.ToMemory());
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out var error)
+                && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String
+                ? First(message.GetString() ?? "") : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { return null; }
+    }
+
     static string ReasonPhrase(ClientResultException e)
     {
         string? reason = e.GetRawResponse()?.ReasonPhrase;

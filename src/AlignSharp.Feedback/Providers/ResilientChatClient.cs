@@ -157,7 +157,7 @@ public sealed class ResilientChatClient : DelegatingChatClient
         string where = $"{_options.Source}: {_options.RoleName} endpoint {_options.Endpoint?.AbsoluteUri ?? _options.Model} (model {_options.Model})";
         string fault = EndpointFaults.Describe(last);
         string message = last is System.ClientModel.ClientResultException { Status: > 0 } http && !EndpointFaults.IsTransientStatus(http.Status)
-            ? $"{where}: {fault}; {EndpointFaults.FixFor(http.Status, _options)}"
+            ? $"{where}: {fault}{(EndpointFaults.ServerMessage(http) is { } said ? $" ({said})" : "")}; {EndpointFaults.FixFor(http.Status, _options)}"
             : $"{where}: gave up after {attempts} attempt{(attempts == 1 ? "" : "s")}; last: {fault}; check that the server is up and serving '{_options.Model}', or raise {_options.RoleName}.max_retries / {_options.RoleName}.timeout_seconds";
         return new FeedbackException(_redact(message));
     }

@@ -7,10 +7,10 @@ static class EndpointTestKit
 {
     /// <summary>
     /// A judge endpoint on the fault server with tiny retry delays. The attempt timeout is what a hang costs, and it
-    /// must stay far above a normal loopback answer on a loaded 2-core machine (the first call JIT-compiles the SDK
-    /// and Kestrel), else a healthy answer is abandoned and paid twice.
+    /// must stay far above a warm loopback answer on a loaded 2-core machine (milliseconds; the JIT's first call is
+    /// taken out by <see cref="FaultServer.StartAsync"/>), else a healthy answer is abandoned and paid twice.
     /// </summary>
-    public static ChatProviderOptions Judge(FaultServer server, double timeoutSeconds = 2, int maxRetries = 6, int maxConcurrency = 8, string? apiKeyEnv = null) => new()
+    public static ChatProviderOptions Judge(FaultServer server, double timeoutSeconds = 3, int maxRetries = 6, int maxConcurrency = 8, string? apiKeyEnv = null) => new()
     {
         Role = ProviderRole.Judge, Kind = ProviderKind.Endpoint, Model = "fault-judge", Endpoint = server.Endpoint, Source = "recipe.yaml",
         ApiKeyEnv = apiKeyEnv, TimeoutSeconds = timeoutSeconds, MaxRetries = maxRetries, MaxConcurrency = maxConcurrency,

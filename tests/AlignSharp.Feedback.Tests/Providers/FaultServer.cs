@@ -95,7 +95,28 @@ sealed class FaultServer : IAsyncDisposable
     /// <summary>Queues faults for the next requests, in arrival order.</summary>
     public void Script(params Fault[] faults) { foreach (var f in faults) _script.Enqueue(f); }
 
+    /// <summary>
+    /// A server on a free loopback port. The first start in a process also sends one plain, one streamed and one
+    /// log-prob request through the provider client to a server of its own, untimed: with quick JIT off the first call
+    /// compiles the SDK, System.Text.Json and Kestrel's pipeline, seconds on a loaded 2-core machine, which a test's
+    /// attempt timeout would otherwise take for a hang (and retry a healthy answer).
+    /// </summary>
     public static async Task<FaultServer> StartAsync()
+    {
+        await Warm.Value;
+        return await StartCoreAsync();
+    }
+
+    static readonly Lazy<Task> Warm = new(async () =>
+    {
+        await using var server = await StartCoreAsync();
+        using var client = AlignSharp.Feedback.Providers.ChatProviders.Create(EndpointTestKit.Judge(server, timeoutSeconds: 600));
+        await client.GetResponseAsync(EndpointTestKit.Question);
+        await foreach (var _ in client.GetStreamingResponseAsync(EndpointTestKit.Question)) { }
+        await client.GetResponseAsync(EndpointTestKit.Question, AlignSharp.Models.Generation.ChatLogprobs.Request(null, 2));
+    });
+
+    static async Task<FaultServer> StartCoreAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

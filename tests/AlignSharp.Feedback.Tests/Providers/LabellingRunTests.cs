@@ -20,12 +20,13 @@ public class LabellingRunTests
         server.SlowFirstByte = TimeSpan.FromSeconds(30);
         using var folder = StoreTestKit.Folder();
         using var store = FeedbackStore.Open(folder.File("feedback.db"));
-        var options = Judge(server);
+        var options = Judge(server, maxConcurrency: 16);
         using var client = ChatProviders.Create(options);
         var source = new ChatScoreSource(client, options.Identity);
         var items = Items(50);
 
-        var labels = await new CachingSignalSource(source, store, commitEvery: 10).ScoreBatchAsync(items, maxConcurrency: 8);
+        // One chunk, 16 at a time: the items that hang cost one attempt timeout each, side by side rather than in turn.
+        var labels = await new CachingSignalSource(source, store).ScoreBatchAsync(items, maxConcurrency: 16);
 
         Assert.All(labels, l => Assert.InRange(l!.Score, 0.2, 1.0));
         Assert.Equal(50, store.LabelCount);

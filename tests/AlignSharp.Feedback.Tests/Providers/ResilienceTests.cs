@@ -110,7 +110,7 @@ public class ResilienceTests
             // A 401 is permanent: no retries, and the fix — even though this server echoes the key back in its error body.
             server.Script(Fault.Unauthorized);
             var error = await Assert.ThrowsAsync<FeedbackException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "again")]));
-            Assert.Equal($"recipe.yaml: judge endpoint {server.Endpoint} (model fault-judge): HTTP 401 Unauthorized; the endpoint refused the key in ${variable}; export a valid one", error.Message);
+            Assert.Equal($"recipe.yaml: judge endpoint {server.Endpoint} (model fault-judge): HTTP 401 Unauthorized (invalid key: Bearer ***); the endpoint refused the key in ${variable}; export a valid one", error.Message);
             Assert.DoesNotContain("sk-test", error.ToString());
             Assert.Equal(2, server.Requests);
         }
