@@ -30,13 +30,13 @@ internal static partial class EndpointBench
         "labels/s through the endpoint client, resilience and the feedback store against a loopback server of fixed latency; last line the highest level's share of ideal",
         new("latency-ms", "MS", "the server's fixed answer latency", "200"),
         new("levels", "LIST", "concurrency levels, comma-separated", "1,8,32,64"),
-        new("waves", "N", "requests per level = N × concurrency", "10"));
+        new("waves", "N", "requests per level = N × concurrency (a level starts with cold connections; more waves measure the steady state)", "20"));
 
     public static int Run(Options o, TextWriter stdout) => RunAsync(o, stdout).GetAwaiter().GetResult();
 
     static async Task<int> RunAsync(Options o, TextWriter stdout)
     {
-        int latencyMs = o.Int("latency-ms", 200), waves = o.Int("waves", 10);
+        int latencyMs = o.Int("latency-ms", 200), waves = o.Int("waves", 20);
         int[] levels = (o.Value("levels") ?? "1,8,32,64").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int c) && c >= 1 ? c : throw new UsageException($"bench endpoint: --levels must be whole numbers ≥ 1 (got '{s}')"))
             .ToArray();
@@ -53,16 +53,16 @@ internal static partial class EndpointBench
         {
             stdout.WriteLine($"loopback server: {server.Endpoint}, fixed latency {latencyMs} ms; {waves} × concurrency requests per level, each a label stored in a fresh feedback store");
             await Level(server, folder, "warmup", 8, 16); // JIT, connection pool, SQLite: not measured
-            stdout.WriteLine($"{"concurrency",11} {"labels",7} {"seconds",8} {"labels/s",9} {"ideal",7} {"% ideal",8} {"peak WS MB",11}");
+            stdout.WriteLine($"{"concurrency",11} {"labels",7} {"seconds",8} {"labels/s",9} {"ideal",7} {"% ideal",8} {"peak WS MB",11} {"heap MB",8}");
             double lastShare = 0;
             foreach (var (c, index) in levels.Select((c, i) => (c, i)))
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
-                var (seconds, peakBytes) = await Level(server, folder, $"level{index}-c{c}", c, waves * c);
+                var (seconds, peakBytes, heapBytes) = await Level(server, folder, $"level{index}-c{c}", c, waves * c);
                 double rate = waves * c / seconds, ideal = c * 1000.0 / latencyMs;
                 lastShare = rate / ideal;
-                stdout.WriteLine($"{c,11} {waves * c,7} {seconds,8:F2} {rate,9:F1} {ideal,7:F0} {lastShare * 100,7:F1}% {peakBytes / 1048576.0,11:F0}");
+                stdout.WriteLine($"{c,11} {waves * c,7} {seconds,8:F2} {rate,9:F1} {ideal,7:F0} {lastShare * 100,7:F1}% {peakBytes / 1048576.0,11:F0} {heapBytes / 1048576.0,8:F1}");
             }
             stdout.WriteLine($"endpoint: {levels[^1]} concurrent: {lastShare * 100:F1}% of ideal");
             return 0;
@@ -70,8 +70,11 @@ internal static partial class EndpointBench
         finally { Directory.Delete(folder, recursive: true); }
     }
 
-    /// <summary>Labels <paramref name="count"/> distinct items at concurrency <paramref name="concurrency"/>; returns the time and the peak working set.</summary>
-    static async Task<(double Seconds, long PeakBytes)> Level(LatencyServer server, string folder, string name, int concurrency, int count)
+    /// <summary>
+    /// Labels <paramref name="count"/> distinct items at concurrency <paramref name="concurrency"/>; returns the time, the
+    /// peak working set while labelling, and the managed heap still live after it (client and store still open).
+    /// </summary>
+    static async Task<(double Seconds, long PeakBytes, long HeapBytes)> Level(LatencyServer server, string folder, string name, int concurrency, int count)
     {
         var options = new ChatProviderOptions
         {
@@ -104,7 +107,8 @@ internal static partial class EndpointBench
         await sampler;
         if (labels.Any(l => l is null) || store.LabelCount != count)
             throw new InvalidOperationException($"bench endpoint: {store.LabelCount} labels stored for {count} items");
-        return (seconds, peak);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return (seconds, peak, GC.GetGCMemoryInfo().HeapSizeBytes);
     }
 
     /// <summary>The bench's judge: asks for a 1–5 score and reads "Score: N".</summary>

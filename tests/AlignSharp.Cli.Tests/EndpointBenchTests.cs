@@ -18,8 +18,8 @@ public class EndpointBenchTests
         var (code, output, err) = Run("bench", "endpoint", "--latency-ms", "20", "--levels", "1,4", "--waves", "2");
         Assert.True(code == 0, err);
         var lines = output.TrimEnd().Split('\n');
-        Assert.Matches(@"^\s+1\s+2\s+[0-9.]+\s+[0-9.]+\s+50\s+[0-9.]+%\s+[0-9]+$", lines[^3].TrimEnd());
-        Assert.Matches(@"^\s+4\s+8\s+[0-9.]+\s+[0-9.]+\s+200\s+[0-9.]+%\s+[0-9]+$", lines[^2].TrimEnd());
+        Assert.Matches(@"^\s+1\s+2\s+[0-9.]+\s+[0-9.]+\s+50\s+[0-9.]+%\s+[0-9]+\s+[0-9.]+$", lines[^3].TrimEnd());
+        Assert.Matches(@"^\s+4\s+8\s+[0-9.]+\s+[0-9.]+\s+200\s+[0-9.]+%\s+[0-9]+\s+[0-9.]+$", lines[^2].TrimEnd());
         Assert.Matches(@"^endpoint: 4 concurrent: [0-9.]+% of ideal$", lines[^1].TrimEnd());
     }
 
