@@ -159,6 +159,22 @@ public class ResilienceTests
     }
 
     [Fact]
+    public async Task Requests_per_minute_hold_back_the_request_past_the_allowance()
+    {
+        await using var server = await FaultServer.StartAsync();
+        using var client = ChatProviders.Create(Judge(server) with { RequestsPerMinute = 2 });
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "one")]);
+        await client.GetResponseAsync([new ChatMessage(ChatRole.User, "two")]);
+        using var cancel = new CancellationTokenSource();
+        var third = client.GetResponseAsync([new ChatMessage(ChatRole.User, "three")], cancellationToken: cancel.Token);
+        await Task.Delay(200);
+        Assert.False(third.IsCompleted); // the bucket refills one request every 30 s
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => third);
+        Assert.Equal(2, server.Requests);
+    }
+
+    [Fact]
     public async Task Caller_cancellation_is_not_retried()
     {
         await using var server = await FaultServer.StartAsync();
