@@ -27,6 +27,9 @@ public sealed class ResilientChatClient : DelegatingChatClient
     readonly Func<string, string> _redact;
     long _attempts, _retries;
 
+    /// <summary>Added to a Retry-After wait so that an early timer tick never retries before the server's time.</summary>
+    static readonly TimeSpan TimerMargin = TimeSpan.FromMilliseconds(20);
+
     /// <param name="inner">The endpoint client (its SDK retries turned off: these do it).</param>
     /// <param name="options">Limits, retries and timeouts; the endpoint and role for errors.</param>
     /// <param name="owned">Disposed with this client (the HTTP client the SDK sends through).</param>
@@ -52,8 +55,10 @@ public sealed class ResilientChatClient : DelegatingChatClient
                 MaxDelay = options.RetryMaxDelay,
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && EndpointFaults.IsTransient(e, args.Context.CancellationToken)),
                 // The server's Retry-After wins over the backoff (a 429 says exactly when capacity returns); null = backoff.
+                // Timers may fire up to one clock tick early (1 ms on Linux, 15.6 ms on Windows): the margin keeps the
+                // wait at least what the server asked for.
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter.Of(args.Outcome.Exception, _time.GetUtcNow()) is { } wait
-                    ? (TimeSpan?)(wait < _options.MaxRetryAfter ? wait : _options.MaxRetryAfter)
+                    ? (TimeSpan?)((wait < _options.MaxRetryAfter ? wait : _options.MaxRetryAfter) + TimerMargin)
                     : null),
                 OnRetry = _ => { Interlocked.Increment(ref _retries); return default; },
             });
