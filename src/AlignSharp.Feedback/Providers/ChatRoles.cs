@@ -59,7 +59,7 @@ public sealed class ChatRoles
     {
         var top = new Dictionary<string, object?>();
         foreach (var (k, v) in recipe.Children)
-            if (k is YamlScalarNode { Value: { } key } && RoleNames.All.Any(r => RoleNames.Of(r) == key))
+            if (k is YamlScalarNode { Value: { } key } && RoleNames.All.Any(r => key == RoleNames.Of(r) || key.StartsWith(RoleNames.Of(r) + ".", StringComparison.Ordinal)))
                 top[key] = FromYaml(v, $"{source}: {key}");
         return Read(top, source);
     }

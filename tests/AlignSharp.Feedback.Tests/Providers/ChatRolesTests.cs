@@ -38,10 +38,11 @@ public class ChatRolesTests
             judge: {endpoint: "http://localhost:9000/v1", model: j, max_retries: 2}
             attacker:
               model: models/red
+            judge.timeout_seconds: 5
             """));
         var roles = ChatRoles.Read((YamlMappingNode)yaml.Documents[0].RootNode, "recipe.yaml");
         Assert.Equal([ProviderRole.Judge, ProviderRole.Attacker], roles.All.Select(r => r.Role));
-        Assert.Equal(2, roles[ProviderRole.Judge]!.MaxRetries);
+        Assert.Equal((2, 5.0), (roles[ProviderRole.Judge]!.MaxRetries, roles[ProviderRole.Judge]!.TimeoutSeconds));
         Assert.Equal(ProviderKind.LocalFolder, roles[ProviderRole.Attacker]!.Kind);
         Assert.Null(roles[ProviderRole.Policy]);
     }
