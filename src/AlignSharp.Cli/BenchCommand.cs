@@ -52,7 +52,7 @@ internal static class BenchCommand
 
     public static int Run(string[] args, TextWriter stdout)
     {
-        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops, train, decode, tokenizer, serve)");
+        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops, train, decode, tokenizer, serve, endpoint)");
         return args[0] switch
         {
             "gemm" => Gemm(new Options(args[1..], GemmSpec), stdout),
@@ -61,7 +61,8 @@ internal static class BenchCommand
             "decode" => DecodeBench(new Options(args[1..], DecodeSpec), stdout),
             "tokenizer" => TokenizerBench.Run(new Options(args[1..], TokenizerSpec), stdout),
             "serve" => ServeBench.Run(new Options(args[1..], ServeSpec), stdout),
-            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer, serve)"),
+            "endpoint" => EndpointBench.Run(new Options(args[1..], EndpointBench.Spec), stdout),
+            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer, serve, endpoint)"),
         };
     }
 
