@@ -73,6 +73,8 @@ public sealed class ContinuousBatcher : IDisposable
     /// <summary>The most sequences one decode step has advanced together so far.</summary>
     public int PeakBatch => Volatile.Read(ref _peakBatch);
     private long _decodeSteps;
+    /// <summary>Test hook: runs on the decode thread at each token boundary (before cancelled sequences leave and waiting ones join), with <see cref="DecodeSteps"/>.</summary>
+    internal Action<long>? OnTokenBoundary { get; set; }
     private int _peakBatch;
 
     /// <summary>Checks a request (options, prompt ids, context length) before it is queued.</summary>
@@ -167,6 +169,7 @@ public sealed class ContinuousBatcher : IDisposable
 
             try
             {
+                OnTokenBoundary?.Invoke(DecodeSteps);
                 // Leave: cancelled sequences free their slots before anything else runs.
                 for (int i = _running.Count - 1; i >= 0; i--)
                     if (_running[i].CancelRequested) Leave(_running[i], new OperationCanceledException(_running[i].CancellationToken));
