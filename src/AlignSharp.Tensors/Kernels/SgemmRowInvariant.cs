@@ -53,6 +53,15 @@ public static unsafe partial class Sgemm
             int i = 0;
             if (Path == Isa.V512 && k >= 16)
             {
+                for (; i + 3 <= m; i += 3)
+                {
+                    int j = j0;
+                    for (; j + 2 <= j1; j += 2)
+                        Dot3x2(a + (nint)i * lda, a + (nint)(i + 1) * lda, a + (nint)(i + 2) * lda, b + (nint)j * ldb, b + (nint)(j + 1) * ldb, k,
+                            c + (nint)i * ldc + j, c + (nint)(i + 1) * ldc + j, c + (nint)(i + 2) * ldc + j, accumulate);
+                    for (; j < j1; j++)
+                        for (int r = i; r < i + 3; r++) Put(c + (nint)r * ldc + j, Dot(a + (nint)r * lda, b + (nint)j * ldb, k), accumulate);
+                }
                 for (; i + 2 <= m; i += 2)
                 {
                     int j = j0;
@@ -121,5 +130,67 @@ public static unsafe partial class Sgemm
         }
         Put(c0, s00, accumulate); Put(c0 + 1, s01, accumulate);
         Put(c1, s10, accumulate); Put(c1 + 1, s11, accumulate);
+    }
+
+    /// <summary>As <see cref="Dot2x2"/> for three rows of A against two rows of B (24 accumulators: 20 loads feed 24 FMAs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot3x2(float* x0, float* x1, float* x2, float* y0, float* y1, int k, float* c0, float* c1, float* c2, bool accumulate)
+    {
+        Vector512<float> s000 = default, s001 = default, s002 = default, s003 = default;
+        Vector512<float> s010 = default, s011 = default, s012 = default, s013 = default;
+        Vector512<float> s100 = default, s101 = default, s102 = default, s103 = default;
+        Vector512<float> s110 = default, s111 = default, s112 = default, s113 = default;
+        Vector512<float> s200 = default, s201 = default, s202 = default, s203 = default;
+        Vector512<float> s210 = default, s211 = default, s212 = default, s213 = default;
+        int p = 0;
+        for (; p + 64 <= k; p += 64)
+        {
+            {
+                var u = Vector512.Load(y0 + p + 0); var v = Vector512.Load(y1 + p + 0);
+                var a0 = Vector512.Load(x0 + p + 0); s000 = Vector512.FusedMultiplyAdd(a0, u, s000); s010 = Vector512.FusedMultiplyAdd(a0, v, s010);
+                var a1 = Vector512.Load(x1 + p + 0); s100 = Vector512.FusedMultiplyAdd(a1, u, s100); s110 = Vector512.FusedMultiplyAdd(a1, v, s110);
+                var a2 = Vector512.Load(x2 + p + 0); s200 = Vector512.FusedMultiplyAdd(a2, u, s200); s210 = Vector512.FusedMultiplyAdd(a2, v, s210);
+            }
+            {
+                var u = Vector512.Load(y0 + p + 16); var v = Vector512.Load(y1 + p + 16);
+                var a0 = Vector512.Load(x0 + p + 16); s001 = Vector512.FusedMultiplyAdd(a0, u, s001); s011 = Vector512.FusedMultiplyAdd(a0, v, s011);
+                var a1 = Vector512.Load(x1 + p + 16); s101 = Vector512.FusedMultiplyAdd(a1, u, s101); s111 = Vector512.FusedMultiplyAdd(a1, v, s111);
+                var a2 = Vector512.Load(x2 + p + 16); s201 = Vector512.FusedMultiplyAdd(a2, u, s201); s211 = Vector512.FusedMultiplyAdd(a2, v, s211);
+            }
+            {
+                var u = Vector512.Load(y0 + p + 32); var v = Vector512.Load(y1 + p + 32);
+                var a0 = Vector512.Load(x0 + p + 32); s002 = Vector512.FusedMultiplyAdd(a0, u, s002); s012 = Vector512.FusedMultiplyAdd(a0, v, s012);
+                var a1 = Vector512.Load(x1 + p + 32); s102 = Vector512.FusedMultiplyAdd(a1, u, s102); s112 = Vector512.FusedMultiplyAdd(a1, v, s112);
+                var a2 = Vector512.Load(x2 + p + 32); s202 = Vector512.FusedMultiplyAdd(a2, u, s202); s212 = Vector512.FusedMultiplyAdd(a2, v, s212);
+            }
+            {
+                var u = Vector512.Load(y0 + p + 48); var v = Vector512.Load(y1 + p + 48);
+                var a0 = Vector512.Load(x0 + p + 48); s003 = Vector512.FusedMultiplyAdd(a0, u, s003); s013 = Vector512.FusedMultiplyAdd(a0, v, s013);
+                var a1 = Vector512.Load(x1 + p + 48); s103 = Vector512.FusedMultiplyAdd(a1, u, s103); s113 = Vector512.FusedMultiplyAdd(a1, v, s113);
+                var a2 = Vector512.Load(x2 + p + 48); s203 = Vector512.FusedMultiplyAdd(a2, u, s203); s213 = Vector512.FusedMultiplyAdd(a2, v, s213);
+            }
+        }
+        for (; p + 16 <= k; p += 16)
+        {
+            var u = Vector512.Load(y0 + p); var v = Vector512.Load(y1 + p);
+            var a0 = Vector512.Load(x0 + p); s000 = Vector512.FusedMultiplyAdd(a0, u, s000); s010 = Vector512.FusedMultiplyAdd(a0, v, s010);
+            var a1 = Vector512.Load(x1 + p); s100 = Vector512.FusedMultiplyAdd(a1, u, s100); s110 = Vector512.FusedMultiplyAdd(a1, v, s110);
+            var a2 = Vector512.Load(x2 + p); s200 = Vector512.FusedMultiplyAdd(a2, u, s200); s210 = Vector512.FusedMultiplyAdd(a2, v, s210);
+        }
+        float t00 = Vector512.Sum((s000 + s001) + (s002 + s003));
+        float t01 = Vector512.Sum((s010 + s011) + (s012 + s013));
+        float t10 = Vector512.Sum((s100 + s101) + (s102 + s103));
+        float t11 = Vector512.Sum((s110 + s111) + (s112 + s113));
+        float t20 = Vector512.Sum((s200 + s201) + (s202 + s203));
+        float t21 = Vector512.Sum((s210 + s211) + (s212 + s213));
+        for (; p < k; p++)
+        {
+            t00 = MathF.FusedMultiplyAdd(x0[p], y0[p], t00); t01 = MathF.FusedMultiplyAdd(x0[p], y1[p], t01);
+            t10 = MathF.FusedMultiplyAdd(x1[p], y0[p], t10); t11 = MathF.FusedMultiplyAdd(x1[p], y1[p], t11);
+            t20 = MathF.FusedMultiplyAdd(x2[p], y0[p], t20); t21 = MathF.FusedMultiplyAdd(x2[p], y1[p], t21);
+        }
+        Put(c0, t00, accumulate); Put(c0 + 1, t01, accumulate);
+        Put(c1, t10, accumulate); Put(c1 + 1, t11, accumulate);
+        Put(c2, t20, accumulate); Put(c2 + 1, t21, accumulate);
     }
 }
