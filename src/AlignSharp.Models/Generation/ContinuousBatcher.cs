@@ -49,6 +49,7 @@ public sealed class ContinuousBatcher : IDisposable
     private readonly Thread _loop;
     private readonly SemaphoreSlim _wake = new(0);
     private volatile bool _disposed;
+    private bool _closed; // under _lock: the loop has ended, nothing more is queued
     private int _runningCount, _waitingCount;
 
     /// <param name="maxBatch">Sequences decoded together at most; further requests wait for a free slot.</param>
@@ -126,6 +127,7 @@ public sealed class ContinuousBatcher : IDisposable
         var sequence = new Sequence(this, request, streaming, cancellationToken);
         lock (_lock)
         {
+            if (_closed) throw new ObjectDisposedException(nameof(ContinuousBatcher));
             _queue.Enqueue(sequence);
             Interlocked.Increment(ref _waitingCount);
         }
@@ -193,7 +195,7 @@ public sealed class ContinuousBatcher : IDisposable
         // Disposed: nothing more will run.
         foreach (var s in _running.ToList()) Leave(s, new ObjectDisposedException(nameof(ContinuousBatcher)));
         List<Sequence> left;
-        lock (_lock) { left = _queue.ToList(); _queue.Clear(); }
+        lock (_lock) { _closed = true; left = _queue.ToList(); _queue.Clear(); }
         foreach (var s in left) { Interlocked.Decrement(ref _waitingCount); s.Fail(new ObjectDisposedException(nameof(ContinuousBatcher))); }
     }
 
@@ -406,16 +408,16 @@ public sealed class ContinuousBatcher : IDisposable
         {
             Registration.Unregister(); // not Dispose: that would wait for a running Cancel callback
             var result = new GenerationResult(Generated.ToArray(), FinalText(), _logprobs.ToArray(), _finish ?? "length");
-            Steps?.Writer.TryComplete();
             Done.TrySetResult(new DecodedSequence(result, _top, Request.Prompt.Length));
+            Steps?.Writer.TryComplete();
         }
 
         public void Fail(Exception error)
         {
             Registration.Unregister(); // not Dispose: that would wait for a running Cancel callback
-            Steps?.Writer.TryComplete(error);
             if (error is OperationCanceledException oce) Done.TrySetCanceled(oce.CancellationToken);
             else Done.TrySetException(error);
+            Steps?.Writer.TryComplete(error);
         }
     }
 }

@@ -191,6 +191,22 @@ public class ContinuousBatcherTests
     }
 
     [Fact]
+    public async Task A_failure_in_the_decode_loop_faults_the_running_requests_and_the_loop_serves_on()
+    {
+        using var model = Model();
+        using var batcher = new ContinuousBatcher(model, Qwen2);
+        var options = new GenerationOptions { MaxNewTokens = 30, Temperature = 0 };
+        batcher.OnTokenBoundary = step => { if (step == 2) throw new InvalidOperationException("boom at step 2"); };
+        var first = batcher.GenerateAsync(new DecodeRequest([5, 9, 2], options));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => first.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("boom at step 2", e.Message);
+        Assert.Equal(0, batcher.Running);
+        batcher.OnTokenBoundary = null;
+        var next = await batcher.GenerateAsync(new DecodeRequest([5, 9, 2], options)).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(new Generator(model, Qwen2).Generate([[5, 9, 2]], options)[0].Tokens, next.Result.Tokens);
+    }
+
+    [Fact]
     public void Bad_requests_are_refused_at_the_call_naming_the_option()
     {
         using var model = Model();
