@@ -85,7 +85,7 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
     /// The text of generated ids. An embedding may have rows past the tokenizer (padded vocabularies: Qwen2 has 151936 rows
     /// for 151665 tokens); such an id has no text and is skipped, as Hugging Face's decode skips ids it does not know.
     /// </summary>
-    private string Decode(IReadOnlyList<int> tokens)
+    internal string Decode(IReadOnlyList<int> tokens)
     {
         if (Tokenizer is not { } t) return "";
         return t.Decode(tokens.Where(id => t.IdToToken(id) is not null).ToArray(), skipSpecialTokens: true);

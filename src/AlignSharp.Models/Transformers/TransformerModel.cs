@@ -180,7 +180,7 @@ public sealed class TransformerModel : IDisposable
             throw new ArgumentException($"forward: attention mask [{string.Join(", ", attentionMask.Shape.ToArray())}] must be [{batch}, {length}]");
         var adapters = withAdapters ? Adapters : null; // read once: one pass uses one set of weights throughout
         var c = Config;
-        int C = c.HiddenSize, H = c.NumHeads, KVH = c.NumKvHeads, D = c.HeadDim, offset = cache?.Length ?? 0;
+        int offset = cache?.Length ?? 0;
         foreach (int id in ids)
             if ((uint)id >= (uint)c.VocabSize) throw new ArgumentOutOfRangeException(nameof(ids), $"forward: token id {id} is outside the vocabulary [0, {c.VocabSize})");
         if (positions is null && offset + length > c.MaxPositions)
@@ -194,15 +194,95 @@ public sealed class TransformerModel : IDisposable
         }
         else keyMask = attentionMask;
 
-        Tensor h;
-        bool gpt2 = c.Architecture == Architecture.Gpt2;
-        if (gpt2)
+        Tensor h = Embed(ids, batch, length, positions ?? (c.Architecture == Architecture.Gpt2 ? Enumerable.Range(0, batch * length).Select(i => offset + i % length).ToArray() : null));
+        h = Blocks(h, batch, length, offset, positions, adapters, (l, q, k, v) =>
         {
-            var pos = positions ?? Enumerable.Range(0, batch * length).Select(i => offset + i % length).ToArray();
-            h = Ops.Embedding(P("transformer.wte.weight"), ids, batch, length) + Ops.Embedding(P("transformer.wpe.weight"), pos, batch, length);
-        }
-        else h = Ops.Embedding(P("model.embed_tokens.weight"), ids, batch, length);
+            if (cache is null) return Ops.ScaledDotProductAttention(q, k, v, keyMask);
+            Append(cache.Keys[l], k, offset, length);
+            Append(cache.Values[l], v, offset, length);
+            return Ops.CachedAttention(q, cache.Keys[l], cache.Values[l], offset + length, keyMask);
+        });
+        if (cache is not null) cache.Length = offset + length;
+        return FinalNorm(h);
+    }
 
+    /// <summary>
+    /// One decode step for B independent sequences, each with its own KV cache (batch 1, no padding): row b's token
+    /// <paramref name="ids"/>[b] at position caches[b].Length. The embedding, norms, linears and MLP run once for all
+    /// rows ([B, 1, C]: each weight is read once for the step); attention runs row by row against that row's cache.
+    /// Under <see cref="Tensors.Kernels.Sgemm.RowInvariant"/> each row's hidden state is bitwise what the same step gives
+    /// that sequence decoded alone (continuous batching). Returns [B, 1, C]; every cache grows by one position.
+    /// </summary>
+    public Tensor DecodeHidden(ReadOnlySpan<int> ids, IReadOnlyList<KvCache> caches, bool withAdapters = true)
+    {
+        int batch = caches.Count, length = 1;
+        if (ids.Length != batch) throw new ArgumentException($"decode: {ids.Length} ids for {batch} caches (one new token per sequence)");
+        if (Autograd.IsEnabled) throw new InvalidOperationException("decode: a KV-cached step runs under Autograd.NoGrad()");
+        var c = Config;
+        var positions = new int[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            var cache = caches[b];
+            if (cache.Batch != 1 || cache.Length + 1 > cache.Capacity)
+                throw new ArgumentException($"decode: cache {b} holds batch {cache.Batch} with {cache.Capacity - cache.Length} free positions; each sequence needs its own batch-1 cache with room for one more token");
+            if ((uint)ids[b] >= (uint)c.VocabSize) throw new ArgumentOutOfRangeException(nameof(ids), $"decode: token id {ids[b]} is outside the vocabulary [0, {c.VocabSize})");
+            positions[b] = cache.Length;
+        }
+        var adapters = withAdapters ? Adapters : null;
+        var h = Embed(ids, batch, length, positions);
+        var keyMasks = new Tensor?[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            caches[b].MarkPositions(1, null);
+            keyMasks[b] = caches[b].MaskFor(positions[b] + 1);
+        }
+        h = Blocks(h, batch, length, 0, positions, adapters, (l, q, k, v) =>
+        {
+            if (batch == 1)
+            {
+                Append(caches[0].Keys[l], k, positions[0], 1);
+                Append(caches[0].Values[l], v, positions[0], 1);
+                return Ops.CachedAttention(q, caches[0].Keys[l], caches[0].Values[l], positions[0] + 1, keyMasks[0]);
+            }
+            var output = Tensor.Uninitialized(q.ShapeArray.ToArray());
+            int rowQ = q.Dim(2) * q.Dim(3);
+            for (int b = 0; b < batch; b++)
+            {
+                Append(caches[b].Keys[l], Ops.Narrow(k, 0, b, 1), positions[b], 1);
+                Append(caches[b].Values[l], Ops.Narrow(v, 0, b, 1), positions[b], 1);
+                var row = Ops.CachedAttention(Ops.Narrow(q, 0, b, 1), caches[b].Keys[l], caches[b].Values[l], positions[b] + 1, keyMasks[b]);
+                row.Contiguous().Span.CopyTo(output.Span.Slice(b * rowQ, rowQ));
+            }
+            return output;
+        });
+        for (int b = 0; b < batch; b++) caches[b].Length = positions[b] + 1;
+        return FinalNorm(h);
+    }
+
+    /// <summary>Token embeddings [B, T, C] (plus learned position embeddings for GPT-2, at <paramref name="positions"/>).</summary>
+    private Tensor Embed(ReadOnlySpan<int> ids, int batch, int length, int[]? positions)
+    {
+        if (Config.Architecture != Architecture.Gpt2) return Ops.Embedding(P("model.embed_tokens.weight"), ids, batch, length);
+        return Ops.Embedding(P("transformer.wte.weight"), ids, batch, length) + Ops.Embedding(P("transformer.wpe.weight"), positions!, batch, length);
+    }
+
+    /// <summary>The final norm of the hidden states (the input of the LM head).</summary>
+    private Tensor FinalNorm(Tensor h) => Config.Architecture == Architecture.Gpt2
+        ? Ops.LayerNorm(h, P("transformer.ln_f.weight"), P("transformer.ln_f.bias"), Config.NormEps)
+        : Ops.RmsNorm(h, P("model.norm.weight"), Config.NormEps);
+
+    /// <summary>Attention of one layer: new queries [B, T, H, D], keys and values [B, T, KVH, D] → [B, T, H, D].</summary>
+    private delegate Tensor LayerAttention(int layer, Tensor q, Tensor k, Tensor v);
+
+    /// <summary>
+    /// Every decoder block over hidden states [B, T, C]: the one copy of the layer code, with the attention itself
+    /// left to <paramref name="attend"/> (full attention, a shared KV cache, or per-sequence caches).
+    /// </summary>
+    private Tensor Blocks(Tensor h, int batch, int length, int offset, int[]? positions, Lora.LoraAdapters? adapters, LayerAttention attend)
+    {
+        var c = Config;
+        int C = c.HiddenSize, H = c.NumHeads, KVH = c.NumKvHeads, D = c.HeadDim;
+        bool gpt2 = c.Architecture == Architecture.Gpt2;
         for (int l = 0; l < c.NumLayers; l++)
         {
             string p = gpt2 ? $"transformer.h.{l}." : $"model.layers.{l}.";
@@ -224,15 +304,7 @@ public sealed class TransformerModel : IDisposable
                 k = Ops.Rope(qkv[1].Reshape(batch, length, KVH, D), _rope!, offset, positions);
                 v = qkv[2].Reshape(batch, length, KVH, D);
             }
-            Tensor attention;
-            if (cache is not null)
-            {
-                Append(cache.Keys[l], k, offset, length);
-                Append(cache.Values[l], v, offset, length);
-                attention = Ops.CachedAttention(q, cache.Keys[l], cache.Values[l], offset + length, keyMask);
-            }
-            else attention = Ops.ScaledDotProductAttention(q, k, v, keyMask);
-            attention = attention.Reshape(batch, length, H * D);
+            var attention = attend(l, q, k, v).Reshape(batch, length, H * D);
             h = h + Linear(gpt2 ? p + "attn.c_proj" : p + "self_attn.o_proj", attention, adapters);
 
             // MLP block.
@@ -248,10 +320,7 @@ public sealed class TransformerModel : IDisposable
                 h = h + Linear(p + "mlp.down_proj", Ops.SwiGlu(gateUp[0], gateUp[1]), adapters);
             }
         }
-        if (cache is not null) cache.Length = offset + length;
-        return gpt2
-            ? Ops.LayerNorm(h, P("transformer.ln_f.weight"), P("transformer.ln_f.bias"), c.NormEps)
-            : Ops.RmsNorm(h, P("model.norm.weight"), c.NormEps);
+        return h;
     }
 
     /// <summary>Copies new keys or values [B, T, KVH, D] into the cache at positions [offset, offset + T).</summary>
