@@ -18,8 +18,6 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ServerOptions o
 {
     private readonly TokenTexts _tokenTexts = new(model.Tokenizer);
     private readonly HashSet<int> _stopIds = [.. model.StopTokenIds];
-    // Tokenizer.Encode fills a per-piece cache (a plain Dictionary): concurrent requests render and encode one at a time.
-    private readonly Lock _encoding = new();
     private static readonly byte[] DataPrefix = "data: "u8.ToArray(), EventEnd = "\n\n"u8.ToArray(), Done = "data: [DONE]\n\n"u8.ToArray();
 
     public async Task HandleAsync(HttpContext context)
@@ -70,7 +68,7 @@ internal sealed class ChatCompletionsEndpoint(ServedModel model, ServerOptions o
     private DecodeRequest[] Prepare(ChatCompletionRequest request)
     {
         int[] prompt;
-        try { lock (_encoding) prompt = ChatEncoder.Encode(model.Tokenizer, model.Template, request.Messages, model.TemplateOptions).Ids; }
+        try { prompt = ChatEncoder.Encode(model.Tokenizer, model.Template, request.Messages, model.TemplateOptions).Ids; }
         catch (TemplateException e) { throw ApiError.Invalid("messages", $"The chat template refuses these messages: {e.Message}"); }
 
         int context = model.ContextLength, serverLimit = options.MaxTokens ?? context, room = context - prompt.Length;

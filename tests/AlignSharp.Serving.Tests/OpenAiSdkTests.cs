@@ -11,7 +11,6 @@ public class OpenAiSdkTests
     /// Tests that need what the serialized placeholder of ContinuousBatcher does not do yet (top_logprobs); the real batcher
     /// (the engine part of issue 12) lifts it: delete this constant's uses when it lands.
     /// </summary>
-    internal const string NeedsRealBatcher = "needs the real ContinuousBatcher: the placeholder throws NotImplementedException for top_logprobs > 0";
 
     [Fact]
     public async Task Non_streaming_completion_is_the_greedy_continuation_of_the_rendered_chat()
@@ -76,7 +75,7 @@ public class OpenAiSdkTests
         Assert.Equal(completion.Content[0].Text, System.Text.Encoding.UTF8.GetString(bytes));
     }
 
-    [Fact(Skip = NeedsRealBatcher)]
+    [Fact]
     public async Task Top_logprobs_list_the_most_likely_alternatives_in_order()
     {
         await using var s = await TinyServer.StartAsync();

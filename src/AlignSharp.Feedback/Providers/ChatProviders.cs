@@ -66,17 +66,9 @@ public static class ChatProviders
         string where = $"{options.Source}: {options.RoleName}";
         if (!Directory.Exists(options.Model))
             throw new FeedbackException($"{where}.model: folder {options.Model} not found; give a Hugging Face model folder, or {options.RoleName}.endpoint for a served model");
-        if (options.Adapter is null) return LocalChatClient.FromFolder(options.Model);
-        if (!Directory.Exists(options.Adapter))
+        if (options.Adapter is not null && !Directory.Exists(options.Adapter))
             throw new FeedbackException($"{where}.adapter: folder {options.Adapter} not found; give a PEFT LoRA adapter folder or remove the key");
         // Base + adapter folded into one model; tokenizer and chat template from the adapter's folder when training wrote them there.
-        string textFolder = AdapterMerge.TokenizerFolder(options.Model, options.Adapter);
-        var tokenizer = Tokenizer.Load(textFolder);
-        var template = ChatEncoder.FromFolderOrFallback(textFolder, out _);
-        var templateOptions = ChatEncoder.OptionsFromFolder(textFolder);
-        var defaults = GenerationDefaults.FromFolder(options.Model);
-        var model = AdapterMerge.LoadMerged(options.Model, options.Adapter);
-        string modelId = Path.GetFileName(Path.GetFullPath(options.Adapter).TrimEnd(Path.DirectorySeparatorChar));
-        return new LocalChatClient(model, tokenizer, template, templateOptions, defaults, modelId, ownsModel: true);
+        return LocalChatClient.FromFolder(options.Model, options.Adapter, options.MaxBatch);
     }
 }

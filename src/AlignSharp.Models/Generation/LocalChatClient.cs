@@ -32,7 +32,6 @@ public sealed class LocalChatClient : IChatClient
     private readonly GenerationOptions _defaults;
     private readonly ChatClientMetadata _metadata;
     private readonly bool _ownsModel;
-    private readonly object _encodeLock = new();
 
     /// <param name="maxBatch">Calls decoded together at most; further calls wait for a free slot.</param>
     public LocalChatClient(TransformerModel model, Tokenizer tokenizer, ChatTemplate template, ChatTemplateOptions? templateOptions = null,
@@ -121,9 +120,7 @@ public sealed class LocalChatClient : IChatClient
 
     private (int[] Prompt, GenerationOptions Options) Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
-        int[] prompt;
-        // Encoding fills the tokenizer's piece cache (a plain dictionary): concurrent callers take turns.
-        lock (_encodeLock) prompt = ChatEncoder.Encode(_tokenizer, _template, messages, _templateOptions with { AddGenerationPrompt = true }).Ids;
+        int[] prompt = ChatEncoder.Encode(_tokenizer, _template, messages, _templateOptions with { AddGenerationPrompt = true }).Ids;
         var g = _defaults;
         if (options is not null)
         {

@@ -16,8 +16,9 @@ public sealed class BpeModel
     private readonly Dictionary<long, (int Rank, int Merged)> _merges;
     private readonly (string A, string B)[] _mergeList;
     private readonly int[] _byteToId = new int[256];
-    private readonly Dictionary<string, int[]> _cache = new();
-    private readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
+    // Concurrent: one tokenizer encodes for many requests at once (a server, a batching chat client).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _cache = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
     private const int CacheLimit = 200_000;
 
     /// <summary>The largest vocabulary id accepted (2^24 - 1; the largest real vocabularies hold about 2^18 tokens).</summary>
@@ -76,7 +77,7 @@ public sealed class BpeModel
         if (_cacheLookup.TryGetValue(piece, out var cached)) return cached;
         var result = EncodeUncached(piece);
         if (_cache.Count >= CacheLimit) _cache.Clear();
-        _cacheLookup[piece] = result;
+        _cacheLookup.TryAdd(piece, result); // a piece encoded by two threads at once gives equal arrays: either may stay
         return result;
     }
 

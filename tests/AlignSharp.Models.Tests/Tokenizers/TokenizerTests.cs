@@ -139,3 +139,21 @@ public class TokenizerTests
         Assert.Contains(expected, e.Message);
     }
 }
+
+/// <summary>One tokenizer encodes for many requests at once (a server, a batching chat client): its piece cache must not tear.</summary>
+public class TokenizerConcurrencyTests
+{
+    [Fact]
+    public void Concurrent_encoding_equals_sequential_encoding()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers");
+        string name = Directory.GetDirectories(dir).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).First(n => File.ReadAllText(Path.Combine(dir, n!, "tokenizer.json")).Contains("\"BPE\""))!;
+        var texts = Enumerable.Range(0, 4000).Select(i => $"request {i}: the quick brown fox {i * 7919 % 1000} jumps — ünïcode {i % 13} times").ToArray();
+        var sequential = Tokenizer.Load(Path.Combine(dir, name));
+        var expected = texts.Select(t => sequential.Encode(t)).ToArray();
+        var shared = Tokenizer.Load(Path.Combine(dir, name));
+        var actual = new int[texts.Length][];
+        Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => actual[i] = shared.Encode(texts[i]));
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(expected[i], actual[i]);
+    }
+}
