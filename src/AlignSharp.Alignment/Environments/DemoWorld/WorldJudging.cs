@@ -133,6 +133,33 @@ public static class WorldJudging
         return all;
     }
 
+    /// <summary>
+    /// Judging items from responses the policy actually gave (e.g. a round's samples): each (prompt, response) once per
+    /// principle, with the world's check as the truth; <paramref name="inScopeOnly"/> keeps only the pairs the
+    /// principle's check applies to. For measuring a judge's agreement with the world's ground truth.
+    /// </summary>
+    public static IReadOnlyList<JudgingExample> FromSamples(IEnumerable<(PromptRecord Prompt, string Response)> samples, IEnumerable<Principle> principles,
+        bool inScopeOnly = true, IReadOnlyDictionary<string, ISignalSource>? checks = null)
+    {
+        checks ??= WorldChecks.All;
+        var list = samples.ToList();
+        var items = new List<JudgingExample>();
+        foreach (var principle in principles)
+        {
+            var check = checks.TryGetValue(PlanFor(principle).Check, out var c) ? c : throw new ArgumentException($"judging: no check '{PlanFor(principle).Check}' for principle '{principle.Id}'");
+            for (int i = 0; i < list.Count; i++)
+            {
+                var (prompt, response) = list[i];
+                var label = check.Score(prompt, response);
+                if (label is null && inScopeOnly) continue;
+                var kind = WorldRefusalDetector.IsRefusal(response) ? JudgedResponse.Refusal
+                    : response == AlignedResponse(prompt) ? JudgedResponse.Aligned : JudgedResponse.Misaligned;
+                items.Add(new JudgingExample($"{prompt.Id}#{i}", principle, prompt, response, kind, label is not null, label is null || label.Score >= 0.5));
+            }
+        }
+        return items;
+    }
+
     /// <summary>A response of the given kind, as the policy would sample it (the world's generators; now and then another topic's text).</summary>
     public static string Respond(AssistantWorld world, PromptRecord prompt, JudgedResponse kind, Rng rng) => kind switch
     {
