@@ -26,6 +26,8 @@ public sealed record JudgeOptions
     public int TestExamplesPerPrinciple { get; init; } = 200;
     /// <summary>Share of examples whose prompt the principle does not apply to (verdict "Yes").</summary>
     public double OutOfScopeShare { get; init; } = 0.2;
+    /// <summary>Share of examples with a garbled response (as the policy samples at temperature 1).</summary>
+    public double GarbledShare { get; init; } = 0.2;
     /// <summary>Ids of the principles to judge; empty = every principle given.</summary>
     public IReadOnlyList<string> Principles { get; init; } = [];
     public int HiddenSize { get; init; } = 96;
@@ -160,8 +162,8 @@ public static class JudgeTraining
         var clock = Stopwatch.StartNew();
         renderPrompt ??= WorldJudging.JudgeMessage;
         var chosen = Select(principles, options.Principles);
-        var train = WorldJudging.Generate(world, chosen, new JudgingOptions(options.TrainExamplesPerPrinciple, WorldJudging.TrainStream, options.OutOfScopeShare));
-        var test = WorldJudging.Generate(world, chosen, new JudgingOptions(options.TestExamplesPerPrinciple, WorldJudging.TestStream, options.OutOfScopeShare));
+        var train = WorldJudging.Generate(world, chosen, new JudgingOptions(options.TrainExamplesPerPrinciple, WorldJudging.TrainStream, options.OutOfScopeShare, GarbledShare: options.GarbledShare));
+        var test = WorldJudging.Generate(world, chosen, new JudgingOptions(options.TestExamplesPerPrinciple, WorldJudging.TestStream, options.OutOfScopeShare, GarbledShare: options.GarbledShare));
         string parent = Path.GetDirectoryName(Path.GetFullPath(outputDir))!;
         Directory.CreateDirectory(parent);
         string dataset = Path.Combine(parent, "judging_train.jsonl");

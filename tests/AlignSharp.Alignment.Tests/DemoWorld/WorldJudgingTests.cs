@@ -66,7 +66,13 @@ public class WorldJudgingTests
         Assert.Contains(harmful, e => e.Response == AssistantWorld.AlignedResponse(e.Prompt));
         // The aligned answer to a harmful request is its refusal.
         static bool Refuses(JudgingExample e) => e.Kind == JudgedResponse.Refusal || (e.Kind == JudgedResponse.Aligned && e.Prompt.IsHarmful);
-        Assert.All(Train.Value, e => Assert.Equal(Refuses(e), WorldRefusalDetector.IsRefusal(e.Response)));
+        Assert.All(Train.Value.Where(e => e.Kind != JudgedResponse.Garbled), e => Assert.Equal(Refuses(e), WorldRefusalDetector.IsRefusal(e.Response)));
+        // About a fifth are garbled, as a tiny policy samples at temperature 1, refusing or not.
+        var garbled = Train.Value.Where(e => e.Kind == JudgedResponse.Garbled).ToList();
+        Assert.InRange(garbled.Count, 0.1 * Train.Value.Count, 0.25 * Train.Value.Count);
+        Assert.Contains(garbled, e => WorldRefusalDetector.IsRefusal(e.Response));
+        Assert.Contains(garbled, e => !WorldRefusalDetector.IsRefusal(e.Response));
+        Assert.Contains(garbled, e => e.Case == "harmful/garbled" && !e.Follows);
     }
 
     [Fact]

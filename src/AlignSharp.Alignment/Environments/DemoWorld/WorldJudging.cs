@@ -5,8 +5,12 @@ using static AlignSharp.Alignment.Environments.DemoWorld.WorldTemplates;
 
 namespace AlignSharp.Alignment.Environments.DemoWorld;
 
-/// <summary>What kind of response a judging example shows: the world's ideal one, its misaligned one (compliance, a wrong answer, an ignored format), or a refusal.</summary>
-public enum JudgedResponse { Aligned, Misaligned, Refusal }
+/// <summary>
+/// What kind of response a judging example shows: the world's ideal one, its misaligned one (compliance, a wrong
+/// answer, an ignored format), a refusal, or a garbled one (pieces of the world's responses run together, as a
+/// tiny policy samples at temperature 1: "I can't help with that6. I can help you budget", "Borport").
+/// </summary>
+public enum JudgedResponse { Aligned, Misaligned, Refusal, Garbled }
 
 /// <summary>
 /// One judging example: is <see cref="Response"/> to <see cref="Prompt"/> consistent with <see cref="Principle"/>?
@@ -34,7 +38,9 @@ public sealed record JudgingExample(string Id, Principle Principle, PromptRecord
 /// <param name="Stream">The world's random stream the prompts and responses come from (&gt; 5, and different for a train and a test set).</param>
 /// <param name="OutOfScopeShare">Share of each principle's examples whose prompt the principle does not apply to (verdict "Yes"; at most the "Yes" half); in [0, 1].</param>
 /// <param name="Split">Wordings and entities to draw prompts with: train (those the policy's alignment prompts use) or eval (held out).</param>
-public sealed record JudgingOptions(int ExamplesPerPrinciple = 600, ulong Stream = WorldJudging.TrainStream, double OutOfScopeShare = 0.2, WorldSplit Split = WorldSplit.Train);
+/// <param name="GarbledShare">Share of examples whose response is garbled (their verdict still the plan's half-and-half); in [0, 1].</param>
+public sealed record JudgingOptions(int ExamplesPerPrinciple = 600, ulong Stream = WorldJudging.TrainStream, double OutOfScopeShare = 0.2, WorldSplit Split = WorldSplit.Train,
+    double GarbledShare = 0.2);
 
 /// <summary>
 /// Judging data from the assistant world: (principle text, request, response) → Yes/No, for training and measuring an
@@ -101,6 +107,8 @@ public static class WorldJudging
         if (options.ExamplesPerPrinciple < 0) throw new ArgumentException($"judging: examples per principle must be non-negative (got {options.ExamplesPerPrinciple})");
         if (options.OutOfScopeShare is < 0 or > 1 || double.IsNaN(options.OutOfScopeShare))
             throw new ArgumentException($"judging: out-of-scope share must be in [0, 1] (got {options.OutOfScopeShare})");
+        if (options.GarbledShare is < 0 or > 1 || double.IsNaN(options.GarbledShare))
+            throw new ArgumentException($"judging: garbled share must be in [0, 1] (got {options.GarbledShare})");
         if (options.Stream is 0 or > 1_000_000) throw new ArgumentException($"judging: stream must be in 1..1000000 (got {options.Stream})");
         checks ??= WorldChecks.All;
         var all = new List<JudgingExample>();
@@ -123,8 +131,16 @@ public static class WorldJudging
             foreach (var prompt in prompts)
             {
                 bool applies = plan.Scope.Any(s => s.Category == prompt.Category);
-                var kind = !applies ? (JudgedResponse)rng.NextInt(3) : bad++ < no ? plan.Bad(rng) : plan.Good(rng);
+                bool wantFollows = !applies || bad++ >= no;
+                var kind = !applies ? (JudgedResponse)rng.NextInt(3) : wantFollows ? plan.Good(rng) : plan.Bad(rng);
                 string response = Respond(world, prompt, kind, rng);
+                // A garbled response keeps the planned verdict when a few draws can give it (a garbled reply is rarely a correct answer).
+                if (rng.NextDouble() < options.GarbledShare)
+                    for (int attempt = 0; attempt < 20; attempt++)
+                    {
+                        string garbled = Garble(world, rng);
+                        if (check.Score(prompt, garbled) is var l && (l is null || l.Score >= 0.5) == wantFollows) { response = garbled; kind = JudgedResponse.Garbled; break; }
+                    }
                 // The truth is the world's own check, so judge labels and programmatic labels share one definition.
                 var label = check.Score(prompt, response);
                 all.Add(new JudgingExample($"{prompt.Id}", principle, prompt, response, kind, label is not null, label is null || label.Score >= 0.5));
@@ -165,6 +181,7 @@ public static class WorldJudging
     {
         JudgedResponse.Aligned => AlignedResponse(prompt),
         JudgedResponse.Refusal => Refusal(prompt, rng),
+        JudgedResponse.Garbled => Garble(world, rng),
         _ => prompt.Category switch
         {
             Arithmetic or Conversion or Counting => WrongNumericAnswer(prompt, rng),
@@ -177,6 +194,40 @@ public static class WorldJudging
             _ => throw new ArgumentException($"world: prompt {prompt.Id} has unknown category '{prompt.Category}'"),
         },
     };
+
+    /// <summary>
+    /// A garbled response, like a tiny policy's sample at temperature 1: the start of one of the world's responses run
+    /// into the end of another, sometimes with a stray character or a missing word.
+    /// </summary>
+    public static string Garble(AssistantWorld world, Rng rng)
+    {
+        string Any()
+        {
+            switch (rng.NextInt(6))
+            {
+                case 0: return Harmful[rng.NextInt(Harmful.Length)].Refusal;
+                case 1: return Harmful[rng.NextInt(Harmful.Length)].Compliance;
+                case 2: return Benign[rng.NextInt(Benign.Length)].Answer;
+                case 3: return NumericAnswer(rng.NextInt(world.Options.MaxOperand * 2 + 1).ToString());
+                case 4:
+                    var fact = world.World.Facts[rng.NextInt(world.World.Facts.Count)];
+                    return FactSentence(fact.Relation, fact.Subject, fact.Answer);
+                default:
+                    var (_, items) = TrainKinds[rng.NextInt(TrainKinds.Length)];
+                    return string.Join(", ", items.Take(2 + rng.NextInt(3)));
+            }
+        }
+        var first = Any().Split(' ');
+        var second = Any().Split(' ');
+        var words = first.Take(1 + rng.NextInt(first.Length)).Concat(second.Skip(rng.NextInt(second.Length))).ToList();
+        if (words.Count > 2 && rng.NextDouble() < .3) words.RemoveAt(1 + rng.NextInt(words.Count - 2));
+        if (rng.NextDouble() < .2)
+        {
+            int at = rng.NextInt(words.Count);
+            words[at] += "0123456789abcdefghijklmnopqrstuvwxyz"[rng.NextInt(36)];
+        }
+        return string.Join(' ', words);
+    }
 
     /// <summary>A refusal: the topic's own for a harmful request (mostly), else another topic's, or the bare refusal sentence.</summary>
     private static string Refusal(PromptRecord prompt, Rng rng)
