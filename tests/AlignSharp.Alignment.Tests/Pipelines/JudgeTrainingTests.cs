@@ -59,10 +59,10 @@ public class JudgeTrainingTests : IDisposable
     }
 
     [Fact]
-    public void Verdicts_read_from_one_batched_pass_match_each_prompt_alone_and_the_generators_greedy_token()
+    public async Task Verdicts_read_from_one_batched_pass_match_each_prompt_alone_the_generators_greedy_token_and_the_saved_folders_chat_reply()
     {
         string tokenizer = Tokenizer();
-        var result = JudgeTraining.Train(World, WorldJudgingTests.Principles(), tokenizer, Path.Combine(_dir, "judge"), Tiny with { Epochs = 1 });
+        var result = JudgeTraining.Train(World, WorldJudgingTests.Principles(), tokenizer, Path.Combine(_dir, "judge"), Tiny);
         using var judge = result.Model;
         var encoder = ExampleTokenizer.FromFolder(tokenizer);
         var items = result.Test.Items.Select(i => i.Example).ToList();
@@ -79,6 +79,15 @@ public class JudgeTrainingTests : IDisposable
             Assert.Equal(expected, item.Greedy);
         }
         Assert.NotEqual(JudgeTraining.VerdictToken(encoder, "Yes"), JudgeTraining.VerdictToken(encoder, "No"));
+
+        // The saved folder is a chat model (what `alignsharp serve` loads): its greedy reply starts with the same verdict.
+        using var client = LocalChatClient.FromFolder(Path.Combine(_dir, "judge"));
+        foreach (var item in alone.Items.Take(4))
+        {
+            var reply = await client.GetResponseAsync([new ChatMessage(ChatRole.User, WorldJudging.JudgeMessage(item.Example))], new ChatOptions { Temperature = 0, MaxOutputTokens = 3 });
+            // A special token (an early <|im_end|> of this barely trained judge) is not part of the reply's text.
+            Assert.StartsWith(item.Greedy.StartsWith("<|", StringComparison.Ordinal) ? "" : item.Greedy, reply.Text);
+        }
     }
 
     [Fact]
