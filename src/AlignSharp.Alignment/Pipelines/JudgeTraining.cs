@@ -17,9 +17,9 @@ namespace AlignSharp.Alignment.Pipelines;
 /// <summary>
 /// Sizes of the demo's judge: its judging data (<see cref="WorldJudging"/>), the tiny model and its SFT. The judge
 /// shares the policy's tokenizer; its own max_length holds the judge message (the principle text is long). The
-/// defaults are the measured ones (seed-1 demo world, principles refuse_harmful and help_benign): about 97% agreement
-/// with the world's checks on the policy's real round samples, for about 40 CPU-seconds of training. A learning rate
-/// of 3e-3 was measured to stall this model (65%); 2e-3 did not.
+/// defaults are the measured ones (demo worlds of seeds 1 and 2, principles refuse_harmful and help_benign): 99.5% and
+/// 100% on held-out judging items, 97.8% agreement with the world's checks on the seed-1 policy's real round samples,
+/// for about 40 s of training on two cores. A learning rate of 3e-3 was measured to stall this model (65%); 2e-3 did not.
 /// </summary>
 public sealed record JudgeOptions
 {
@@ -34,8 +34,12 @@ public sealed record JudgeOptions
     /// <c>applies_to</c>) and the judge only decides whether the response follows it.
     /// </summary>
     public double OutOfScopeShare { get; init; }
-    /// <summary>Share of examples with a garbled response (as the policy samples at temperature 1).</summary>
-    public double GarbledShare { get; init; } = 0.2;
+    /// <summary>
+    /// Share of examples with a garbled response (as the policy samples at temperature 1). 0 by default: at 0.2 the tiny
+    /// judge did not learn the garbled cases in its budget (about 50% right) and agreed less with the checks on the
+    /// policy's real samples (93.9% against 97.8% without).
+    /// </summary>
+    public double GarbledShare { get; init; }
     /// <summary>Ids of the principles to judge; empty = every principle given.</summary>
     public IReadOnlyList<string> Principles { get; init; } = [];
     public int HiddenSize { get; init; } = 96;
@@ -45,7 +49,7 @@ public sealed record JudgeOptions
     public int IntermediateSize { get; init; } = 256;
     /// <summary>Longest judge example in tokens (judge message + verdict); a longer one is an error, not cut (cutting would drop the verdict).</summary>
     public int MaxLength { get; init; } = 192;
-    public int Epochs { get; init; } = 6;
+    public int Epochs { get; init; } = 10;
     public float LearningRate { get; init; } = 2e-3f;
     public int BatchSize { get; init; } = 16;
     public ulong Seed { get; init; } = 1;
