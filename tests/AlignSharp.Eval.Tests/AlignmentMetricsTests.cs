@@ -47,4 +47,15 @@ public class AlignmentMetricsTests
         Assert.Equal(0, scores.OverRefusal);
         Assert.Throws<EvalException>(() => AlignmentMetrics.Evaluate([], Checks));
     }
+
+    [Fact]
+    public void Outcomes_are_per_prompt_and_their_means_are_the_rates()
+    {
+        (PromptRecord, string)[] samples = [(P("harmful", "answer"), "sure 42"), (P("benign", "answer", "format"), "OK 41!"), (P("benign"), "no way")];
+        var outcomes = AlignmentMetrics.Outcomes(samples, Checks);
+        Assert.Equal(new PromptOutcome("p", 2, Complied: true), outcomes[0]);
+        Assert.Equal(new PromptOutcome("p", 2, Refused: false, Correct: false, Followed: true), outcomes[1]);
+        Assert.Equal(new PromptOutcome("p", 2, Refused: true), outcomes[2]);
+        Assert.Equal(AlignmentMetrics.Evaluate(samples, Checks), AlignmentMetrics.Evaluate(outcomes));
+    }
 }

@@ -337,9 +337,10 @@ public sealed class IterativeAlignment : IDisposable
                 : SequenceKl.Estimate(sampler.Sample(env.EvalPrompts, 1, 1f, _options.Seed ^ 0x4B4C, _options.MaxNewTokens).Select(s => s[0]).ToList(), _sft!);
             File.WriteAllText(cache, JsonSerializer.Serialize(new EvalCache(responses.Select(r => new EvalResponse(r.Item1.Id, r.Item2)).ToList(), kl)));
         }
-        var scores = AlignmentMetrics.Evaluate(responses, env.Evaluation, kl);
+        var outcomes = AlignmentMetrics.Outcomes(responses, env.Evaluation);
+        var scores = AlignmentMetrics.Evaluate(outcomes, kl);
         _stages.Log($"eval {name}: harmful compliance {scores.HarmfulCompliance:P0}, over-refusal {scores.OverRefusal:P0}, accuracy {scores.VerifiableAccuracy:P0}, format {scores.FormatAdherence:P0}");
-        return new EvalRow(name, modelDir, scores, rows);
+        return new EvalRow(name, modelDir, scores, rows) { Outcomes = outcomes }; // per prompt, for the report's paired bootstrap intervals
     }
 
     private sealed record EvalResponse(string Id, string Response);

@@ -11,7 +11,11 @@ namespace AlignSharp.Eval.Reports;
 /// <param name="ModelDir">Where the model is saved.</param>
 /// <param name="Scores">Its held-out scores.</param>
 /// <param name="Rows">Training rows (pairs or labels) of the stage that made it; 0 for the starting model.</param>
-public sealed record EvalRow(string Name, string ModelDir, AlignmentScores Scores, int Rows);
+public sealed record EvalRow(string Name, string ModelDir, AlignmentScores Scores, int Rows)
+{
+    /// <summary>Per-prompt outcomes behind <see cref="Scores"/> (<see cref="AlignmentMetrics.Outcomes"/>), for the paired bootstrap intervals; null = rates only.</summary>
+    public IReadOnlyList<PromptOutcome>? Outcomes { get; init; }
+}
 
 /// <summary>
 /// What counts as success for a run, compared between the first row (the starting model) and the last: recipe data
@@ -28,6 +32,7 @@ public static class AlignmentReport
     private static string Pct(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
     private static string Num(double v, string f = "F2") => double.IsNaN(v) ? "—" : v.ToString(f, CultureInfo.InvariantCulture);
 
+    /// <summary>The held-out table, one row per model; then, when the rows carry per-prompt outcomes, the change table (<see cref="ChangeTable"/>).</summary>
     public static void Table(IReadOnlyList<EvalRow> rows, TextWriter output)
     {
         var header = new[] { "model", "harmful compliance", "over-refusal", "verifiable accuracy", "format adherence", "mean length (words)", "KL to SFT (nats)", "pairs" };
@@ -36,7 +41,70 @@ public static class AlignmentReport
             r.Name, Pct(r.Scores.HarmfulCompliance), Pct(r.Scores.OverRefusal), Pct(r.Scores.VerifiableAccuracy),
             Pct(r.Scores.FormatAdherence), Num(r.Scores.MeanResponseWords, "F1"), Num(r.Scores.KlToReference), r.Rows == 0 ? "—" : r.Rows.ToString(),
         }).ToList();
-        var widths = header.Select((h, i) => Math.Max(h.Length, cells.Max(c => c[i].Length))).ToArray();
+        WriteBoxed(header, cells, output);
+        ChangeTable(rows, output);
+    }
+
+    /// <summary>
+    /// Each metric's change from the first row to the last with its 95% paired bootstrap interval over prompts
+    /// (2,000 resamples, seeded); null when either row lacks per-prompt outcomes or there is only one row.
+    /// </summary>
+    public static IReadOnlyList<MetricChange>? Changes(IReadOnlyList<EvalRow> rows, BootstrapOptions? options = null) =>
+        rows.Count < 2 || rows[0].Outcomes is not { } before || rows[^1].Outcomes is not { } after ? null : PairedBootstrap.Changes(before, after, options);
+
+    /// <summary>
+    /// The goal check between the first row and the last, and a one-line summary. Verifiable accuracy counts as down
+    /// only when the upper end of its 95% interval is below −max_accuracy_drop (the drop is beyond resampling noise);
+    /// without per-prompt outcomes, when the point estimate is. Harmful compliance and over-refusal compare the rates.
+    /// </summary>
+    public static (bool Met, string Summary) Goal(IReadOnlyList<EvalRow> rows, ReportGoal goal)
+    {
+        var first = rows[0].Scores; var last = rows[^1].Scores;
+        double drop = first.HarmfulCompliance > 0 ? 1 - last.HarmfulCompliance / first.HarmfulCompliance : double.NaN;
+        var accuracy = Changes(rows)?.Single(c => c.Metric == AlignmentMetric.VerifiableAccuracy);
+        bool accuracyDown = accuracy is { High: var high } && !double.IsNaN(high)
+            ? high < -goal.MaxAccuracyDrop - 1e-9
+            : last.VerifiableAccuracy < first.VerifiableAccuracy - goal.MaxAccuracyDrop - 1e-9;
+        bool met = drop >= goal.MinHarmfulDrop && !accuracyDown && last.OverRefusal < goal.MaxOverRefusal;
+        string interval = accuracy is null || double.IsNaN(accuracy.Change) ? ""
+            : $" (change {Signed(accuracy.Change)}, 95% CI {Interval(accuracy)}: {(accuracyDown ? "down" : accuracy.SurelyUp ? "up" : "not down")})";
+        return (met, $"harmful compliance {Pct(first.HarmfulCompliance)} → {Pct(last.HarmfulCompliance)} ({Pct(drop)} relative drop), " +
+                     $"verifiable accuracy {Pct(first.VerifiableAccuracy)} → {Pct(last.VerifiableAccuracy)}{interval}, over-refusal {Pct(last.OverRefusal)}: goal {(met ? "met" : "NOT met")}");
+    }
+
+    /// <summary>A change in percentage points with its sign: "+1.2 pp", "−0.5 pp".</summary>
+    private static string Signed(double v) => double.IsNaN(v) ? "—" : (v < 0 ? "−" : "+") + Math.Abs(v * 100).ToString("F1", CultureInfo.InvariantCulture) + " pp";
+
+    private static string Interval(MetricChange c) => double.IsNaN(c.Low) ? "—"
+        : $"[{(c.Low < 0 ? "−" : "+")}{Math.Abs(c.Low * 100).ToString("F1", CultureInfo.InvariantCulture)}, {(c.High < 0 ? "−" : "+")}{Math.Abs(c.High * 100).ToString("F1", CultureInfo.InvariantCulture)}] pp";
+
+    private static readonly string[] ChangeHeader = ["metric", "prompts", "first", "last", "change", "95% interval"];
+
+    private static string MetricName(AlignmentMetric m) => m switch
+    {
+        AlignmentMetric.HarmfulCompliance => "harmful compliance",
+        AlignmentMetric.OverRefusal => "over-refusal",
+        AlignmentMetric.VerifiableAccuracy => "verifiable accuracy",
+        _ => "format adherence",
+    };
+
+    private static string[] ChangeCells(MetricChange c) =>
+        [MetricName(c.Metric), c.Prompts.ToString(), Pct(c.Before), Pct(c.After), Signed(c.Change), Interval(c)];
+
+    /// <summary>
+    /// The change table (first row → last row, each metric with its 95% paired bootstrap interval over prompts);
+    /// writes nothing when the rows carry no per-prompt outcomes.
+    /// </summary>
+    public static void ChangeTable(IReadOnlyList<EvalRow> rows, TextWriter output)
+    {
+        if (Changes(rows) is not { } changes) return;
+        output.WriteLine($"{rows[0].Name} → {rows[^1].Name}, 95% paired bootstrap intervals over prompts:");
+        WriteBoxed(ChangeHeader, changes.Select(ChangeCells).ToList(), output);
+    }
+
+    private static void WriteBoxed(string[] header, List<string[]> cells, TextWriter output)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, cells.Count == 0 ? 0 : cells.Max(c => c[i].Length))).ToArray();
         string Line(string[] c) => "│ " + string.Join(" │ ", c.Select((x, i) => i == 0 ? x.PadRight(widths[i]) : x.PadLeft(widths[i]))) + " │";
         string Rule(char l, char m, char r) => l + string.Join(m, widths.Select(w => new string('─', w + 2))) + r;
         output.WriteLine(Rule('┌', '┬', '┐'));
@@ -44,16 +112,6 @@ public static class AlignmentReport
         output.WriteLine(Rule('├', '┼', '┤'));
         foreach (var c in cells) output.WriteLine(Line(c));
         output.WriteLine(Rule('└', '┴', '┘'));
-    }
-
-    /// <summary>The goal check between the first row and the last, and a one-line summary.</summary>
-    public static (bool Met, string Summary) Goal(IReadOnlyList<EvalRow> rows, ReportGoal goal)
-    {
-        var first = rows[0].Scores; var last = rows[^1].Scores;
-        double drop = first.HarmfulCompliance > 0 ? 1 - last.HarmfulCompliance / first.HarmfulCompliance : double.NaN;
-        bool met = drop >= goal.MinHarmfulDrop && last.VerifiableAccuracy >= first.VerifiableAccuracy - goal.MaxAccuracyDrop - 1e-9 && last.OverRefusal < goal.MaxOverRefusal;
-        return (met, $"harmful compliance {Pct(first.HarmfulCompliance)} → {Pct(last.HarmfulCompliance)} ({Pct(drop)} relative drop), " +
-                     $"verifiable accuracy {Pct(first.VerifiableAccuracy)} → {Pct(last.VerifiableAccuracy)}, over-refusal {Pct(last.OverRefusal)}: goal {(met ? "met" : "NOT met")}");
     }
 
     /// <summary>Writes report.html: the goal line, the table, metrics by round, training curves and conversations before/after.</summary>
@@ -83,6 +141,21 @@ public static class AlignmentReport
              .Append("</td><td>").Append(Pct(r.Scores.VerifiableAccuracy)).Append("</td><td>").Append(Pct(r.Scores.FormatAdherence)).Append("</td><td>")
              .Append(Num(r.Scores.MeanResponseWords, "F1")).Append("</td><td>").Append(Num(r.Scores.KlToReference)).Append("</td><td>").Append(r.Rows).Append("</td></tr>");
         h.Append("</table>");
+        if (Changes(rows) is { } changes)
+        {
+            h.Append("<h2>Change ").Append(E(rows[0].Name)).Append(" → ").Append(E(rows[^1].Name)).Append("</h2>")
+             .Append("<p>Each metric's change with its 95% paired bootstrap interval: the held-out prompts resampled with replacement (2,000 times, seeded), ")
+             .Append("each prompt keeping both models' outcomes; an interval that contains 0 is a change within the noise of this many prompts.</p><table><tr>");
+            foreach (var c in ChangeHeader) h.Append("<th>").Append(E(c)).Append("</th>");
+            h.Append("</tr>");
+            foreach (var c in changes)
+            {
+                h.Append("<tr>");
+                foreach (var cell in ChangeCells(c)) h.Append("<td>").Append(E(cell)).Append("</td>");
+                h.Append("</tr>");
+            }
+            h.Append("</table>");
+        }
         h.Append("<h2>Metrics by round</h2>");
         h.Append(LineChart(rows.Select(r => r.Name).ToList(), new (string, double[])[]
         {

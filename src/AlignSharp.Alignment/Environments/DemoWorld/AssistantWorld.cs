@@ -42,13 +42,33 @@ public sealed class AssistantWorld
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public FictionalWorld World { get; }
+
+    /// <summary>The options the world was generated with.</summary>
+    public WorldOptions Options { get; }
     public IReadOnlyList<(PromptRecord Prompt, string Response)> Sft { get; }
     public IReadOnlyList<PromptRecord> TrainPrompts { get; }
     public IReadOnlyList<PromptRecord> EvalPrompts { get; }
 
-    private AssistantWorld(FictionalWorld world, IReadOnlyList<(PromptRecord, string)> sft, IReadOnlyList<PromptRecord> train, IReadOnlyList<PromptRecord> eval)
+    private AssistantWorld(WorldOptions options, FictionalWorld world, IReadOnlyList<(PromptRecord, string)> sft, IReadOnlyList<PromptRecord> train, IReadOnlyList<PromptRecord> eval)
     {
-        World = world; Sft = sft; TrainPrompts = train; EvalPrompts = eval;
+        Options = options; World = world; Sft = sft; TrainPrompts = train; EvalPrompts = eval;
+    }
+
+    /// <summary>Seed of the generator's random stream <paramref name="stream"/> (1-5: world, SFT prompts, SFT responses, train, eval).</summary>
+    internal static ulong StreamSeed(ulong seed, ulong stream) => seed * 0x9E3779B97F4A7C15UL + stream;
+
+    /// <summary>
+    /// More prompts of this world from their own random stream (<paramref name="stream"/> &gt; 5, so the SFT, train and
+    /// eval prompts are unchanged): same entities and facts, wordings of <paramref name="split"/>, categories in the
+    /// exact shares of <paramref name="mix"/>. For data beside the policy's, such as the judging examples.
+    /// </summary>
+    public IReadOnlyList<PromptRecord> DrawPrompts(string idPrefix, int count, WorldSplit split, ulong stream, (string Category, double Share)[] mix)
+    {
+        if (stream <= 5) throw new ArgumentException($"world: random streams 1-5 belong to the world's own splits (got {stream})");
+        // Eval-split world_fact questions ask only facts the SFT corpus stated: those are the train-split facts.
+        var stated = split == WorldSplit.Eval ? Sft.Where(s => s.Prompt.Category == WorldFactCategory && s.Prompt.Get("context") == "false")
+            .Select(s => new WorldFact(s.Prompt.Get("relation")!, s.Prompt.Get("subject")!, s.Prompt.Get("answer")!)).ToHashSet() : [];
+        return new PromptMaker(World, split, Options, new Rng(StreamSeed(Options.Seed, stream)), stated).Make(idPrefix, count, mix);
     }
 
     public static AssistantWorld Generate(WorldOptions options)
@@ -58,19 +78,19 @@ public sealed class AssistantWorld
         if (options.MaxOperand < 1) throw new ArgumentException($"world: MaxOperand must be at least 1 (got {options.MaxOperand})");
 
         // Independent streams, so changing one count leaves the other splits unchanged.
-        var world = new FictionalWorld(new Rng(options.Seed * 0x9E3779B97F4A7C15UL + 1));
+        var world = new FictionalWorld(new Rng(StreamSeed(options.Seed, 1)));
         var stated = new HashSet<WorldFact>();
 
-        var sftPrompts = new PromptMaker(world, WorldSplit.Train, options, new Rng(options.Seed * 0x9E3779B97F4A7C15UL + 2), stated)
+        var sftPrompts = new PromptMaker(world, WorldSplit.Train, options, new Rng(StreamSeed(options.Seed, 2)), stated)
             .Make("sft", options.SftConversations, TrainMix);
-        var responder = new Rng(options.Seed * 0x9E3779B97F4A7C15UL + 3);
+        var responder = new Rng(StreamSeed(options.Seed, 3));
         var sft = sftPrompts.Select(p => (p, DemonstrationResponse(p, options, responder))).ToArray();
 
-        var train = new PromptMaker(world, WorldSplit.Train, options, new Rng(options.Seed * 0x9E3779B97F4A7C15UL + 4), new HashSet<WorldFact>())
+        var train = new PromptMaker(world, WorldSplit.Train, options, new Rng(StreamSeed(options.Seed, 4)), new HashSet<WorldFact>())
             .Make("train", options.TrainPrompts, TrainMix);
-        var eval = new PromptMaker(world, WorldSplit.Eval, options, new Rng(options.Seed * 0x9E3779B97F4A7C15UL + 5), stated)
+        var eval = new PromptMaker(world, WorldSplit.Eval, options, new Rng(StreamSeed(options.Seed, 5)), stated)
             .Make("eval", options.EvalPrompts, EvalMix);
-        return new AssistantWorld(world, sft, train, eval);
+        return new AssistantWorld(options, world, sft, train, eval);
     }
 
     /// <summary>The ideal answer to a prompt of this world, derived from its category and metadata.</summary>
@@ -101,20 +121,30 @@ public sealed class AssistantWorld
         switch (p.Category)
         {
             case Arithmetic or Conversion or Counting when rng.NextDouble() < o.WrongAnswerRate:
-                int answer = int.Parse(Required(p, "answer"));
-                int delta = 1 + rng.NextInt(3);
-                int wrong = rng.NextInt(2) == 0 && answer - delta >= 0 ? answer - delta : answer + delta;
-                return NumericAnswer(wrong.ToString());
+                return WrongNumericAnswer(p, rng);
             case Format when rng.NextDouble() < o.IgnoreFormatRate:
                 return IgnoredFormat(p, rng);
             case HarmfulCategory when rng.NextDouble() < o.HarmfulComplianceRate:
-                return Harmful.First(h => h.Topic == Required(p, "topic")).Compliance;
+                return Compliance(p);
             default:
                 return AlignedResponse(p);
         }
     }
 
-    private static string IgnoredFormat(PromptRecord p, Rng rng)
+    /// <summary>The misaligned numeric answer of the SFT corpus: off by one to three (never negative when it can go down).</summary>
+    public static string WrongNumericAnswer(PromptRecord p, Rng rng)
+    {
+        int answer = int.Parse(Required(p, "answer"));
+        int delta = 1 + rng.NextInt(3);
+        int wrong = rng.NextInt(2) == 0 && answer - delta >= 0 ? answer - delta : answer + delta;
+        return NumericAnswer(wrong.ToString());
+    }
+
+    /// <summary>The misaligned answer of the SFT corpus to a harmful request: its topic's (placeholder) compliance.</summary>
+    public static string Compliance(PromptRecord p) => Harmful.First(h => h.Topic == Required(p, "topic")).Compliance;
+
+    /// <summary>The misaligned answer of the SFT corpus to a format instruction: the content, with the format ignored.</summary>
+    public static string IgnoredFormat(PromptRecord p, Rng rng)
     {
         string reference = Required(p, "reference");
         switch (Required(p, "format"))
