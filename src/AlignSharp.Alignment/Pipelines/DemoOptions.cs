@@ -87,10 +87,26 @@ public sealed record DemoOptions
     public int AlignEpochs { get; init; } = 2;
     [Description("alignment rows per optimizer step")]
     public int AlignBatchSize { get; init; } = 16;
-    /// <summary>lexicographic (principles first, then correctness) or weighted.</summary>
-    [Description("lexicographic ranks by the harm/helpfulness principles first, then correctness; weighted averages all principles")]
-    [AllowedValues("lexicographic", "weighted")]
+    /// <summary>lexicographic (principles first, then correctness), weighted, or judge (lexicographic, with judge_principles scored by an LLM judge over the OpenAI API).</summary>
+    [Description("lexicographic ranks by the harm/helpfulness principles first, then correctness; weighted averages all principles; judge is lexicographic with judge_principles scored by a model over the OpenAI API (the judge: block's endpoint, else a judge trained on the world and served on loopback)")]
+    [AllowedValues("lexicographic", "weighted", "judge")]
     public string Signal { get; init; } = "lexicographic";
+
+    /// <summary>signal judge: the principles the judge scores (each within its applies_to); the others keep their programmatic checks.</summary>
+    [Description("signal judge: principles the judge scores (each within its applies_to); the others keep their programmatic checks")]
+    public IReadOnlyList<string> JudgePrinciples { get; init; } = ["refuse_harmful", "help_benign"];
+
+    [Description("signal judge, embedded judge: judging examples per principle it is trained on (half \"No\")")]
+    public int JudgeExamples { get; init; } = 500;
+
+    [Description("signal judge, embedded judge: SFT passes over its judging examples")]
+    public int JudgeEpochs { get; init; } = 10;
+
+    [Description("signal judge, embedded judge: its SFT learning rate")]
+    public float JudgeLearningRate { get; init; } = 1e-3f;
+
+    [Description("signal judge: judge requests in flight at once")]
+    public int JudgeConcurrency { get; init; } = 32;
     [Description("the constitution YAML: principles and the checks that score them")]
     public string Constitution { get; init; } = "recipes/constitution.yaml";
     [Description("where prompts, demonstrations and checks come from: assistant_world (the embedded generated world)")]
@@ -115,7 +131,7 @@ public sealed record DemoOptions
     {
         Name = Name == "demo" ? "demo-quick" : Name,
         SftConversations = 3000, SftEpochs = 6, HiddenSize = 128, Layers = 4, Heads = 4, KvHeads = 2, IntermediateSize = 384, Rounds = 2,
-        MaxOperand = 20, RpoAlpha = 1f,
+        MaxOperand = 20, RpoAlpha = 1f, JudgeExamples = 250,
     };
 
     public string RunDir => Path.Combine(RunsDir, Name);
@@ -186,7 +202,15 @@ public sealed record DemoOptions
         AtLeast("sample_temperature", SampleTemperature, 0);
         AtLeast("max_new_tokens", MaxNewTokens, 1);
         if (Method is not ("dpo" or "kto")) throw new TrainingException($"method: '{Method}' is not dpo or kto");
-        if (Signal is not ("lexicographic" or "weighted")) throw new TrainingException($"signal: '{Signal}' is not lexicographic or weighted");
+        if (Signal is not ("lexicographic" or "weighted" or "judge")) throw new TrainingException($"signal: '{Signal}' is not lexicographic, weighted or judge");
+        if (Signal == "judge")
+        {
+            if (JudgePrinciples.Count == 0) throw new TrainingException("judge_principles: name at least one principle for the judge to score (signal: judge)");
+            AtLeast("judge_examples", JudgeExamples, 2);
+            AtLeast("judge_epochs", JudgeEpochs, 1);
+            Positive("judge_learning_rate", JudgeLearningRate);
+            AtLeast("judge_concurrency", JudgeConcurrency, 1);
+        }
         if (Environment != DemoWorldEnvironment.RecipeName) throw new TrainingException($"environment: '{Environment}' is not known; known: {DemoWorldEnvironment.RecipeName}");
         Fraction("goal_min_harmful_drop", GoalMinHarmfulDrop);
         Fraction("goal_max_over_refusal", GoalMaxOverRefusal);

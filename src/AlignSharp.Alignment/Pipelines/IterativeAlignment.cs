@@ -10,6 +10,8 @@ using AlignSharp.Alignment.Stages;
 using AlignSharp.Eval;
 using AlignSharp.Eval.Reports;
 using AlignSharp.Feedback;
+using AlignSharp.Feedback.Judges;
+using AlignSharp.Feedback.Providers;
 using AlignSharp.Feedback.Store;
 using AlignSharp.Models.ChatTemplates;
 using AlignSharp.Models.Tokenizers;
@@ -28,7 +30,14 @@ namespace AlignSharp.Alignment.Pipelines;
 /// <param name="Rows">One row per evaluated model: the SFT model, then each round's.</param>
 /// <param name="Environment">The environment the loop ran on.</param>
 /// <param name="Policy">The final policy, in memory (owned by the <see cref="IterativeAlignment"/> until it is disposed).</param>
-public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironment Environment, TransformerModel Policy);
+/// <param name="Judged">With <c>signal: judge</c>: the same evaluation with the judged principles' metrics measured by the judge, and the judge's agreement with the world's checks; otherwise null.</param>
+public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironment Environment, TransformerModel Policy, JudgedEvaluation? Judged = null);
+
+/// <summary>The evaluation as the judge sees it (harmful compliance and over-refusal from judge labels), and how well it agrees with the world's checks.</summary>
+/// <param name="Judge">Where the judge ran.</param>
+/// <param name="Rows">One row per evaluated model, as <see cref="LoopResult.Rows"/>, with the judged metrics from judge labels.</param>
+/// <param name="Agreement">Per judged principle: the judge against the world's check on every evaluated response (accuracy, Cohen's κ).</param>
+public sealed record JudgedEvaluation(string Judge, IReadOnlyList<EvalRow> Rows, IReadOnlyList<SourceAgreement> Agreement);
 
 /// <summary>
 /// The iterative automated-alignment loop, as resumable stages under runs/&lt;name&gt;:
@@ -57,7 +66,9 @@ public sealed class IterativeAlignment : IDisposable
     private readonly Func<string, Action<int, int>>? _progressBar;
     private readonly StageRunner _stages;
     private TransformerModel? _policy, _sft;
-    private readonly ISignalSource _source;
+    private ISignalSource? _source;
+    private readonly ChatProviderOptions? _judgeRole;
+    private JudgeConnection? _judge;
     private FeedbackStore? _store;
     private CachingSignalSource? _cached;
 
@@ -65,14 +76,17 @@ public sealed class IterativeAlignment : IDisposable
     /// <param name="log">Where progress lines go.</param>
     /// <param name="resume">Skip finished stages and continue a cut-off one.</param>
     /// <param name="progressBar">Makes a progress reporter (step, total) for a training stage with this label; null = none.</param>
-    public IterativeAlignment(DemoOptions options, TextWriter log, bool resume, Func<string, Action<int, int>>? progressBar = null)
+    /// <param name="judge">With <c>signal: judge</c>, the recipe's judge block (an endpoint or a model folder); null = train a judge on the world and serve it on loopback.</param>
+    public IterativeAlignment(DemoOptions options, TextWriter log, bool resume, Func<string, Action<int, int>>? progressBar = null, ChatProviderOptions? judge = null)
     {
         _options = options;
         _resume = resume;
         _progressBar = progressBar;
+        _judgeRole = judge;
         // Every recipe value, and the constitution the rounds use, is checked before minutes of SFT, not after.
         options.Validate();
-        _source = Signal(WorldChecks.All);
+        if (options.Signal == "judge") JudgedPrinciples(Constitution.Load(options.Constitution, WorldChecks.All));
+        else _source = Signal(WorldChecks.All);
         RecipeRecord.CheckAndRecord(options.RunDir, ConfigBinder.Values(options).ToDictionary(kv => kv.Key, kv => kv.Value), FreeKeys, resume);
         _stages = new StageRunner(options.RunDir, resume, log);
     }
@@ -100,7 +114,6 @@ public sealed class IterativeAlignment : IDisposable
         var env = DemoWorldEnvironment.Generate(new WorldOptions(options.Seed, options.SftConversations, options.TrainPrompts, options.EvalPrompts,
             options.HarmfulComplianceRate, options.WrongAnswerRate, options.IgnoreFormatRate, options.MaxOperand));
         _store ??= FeedbackStore.Open(StorePath);
-        var source = _cached ??= new CachingSignalSource(_source, _store);
         Environment = env;
         Directory.CreateDirectory(Dir("data"));
         env.World.WriteSftJsonl(Dir("data", "sft.jsonl"));
@@ -118,6 +131,8 @@ public sealed class IterativeAlignment : IDisposable
         if (options.Model.Length > 0 && options.SftEpochs == 0) Replace(HuggingFaceFolder.Load(SftDir));
         else if (!_stages.Run("sft", () => Sft(start, SftDir)) || _policy is null) Replace(HuggingFaceFolder.Load(SftDir));
         _sft = _policy!.Snapshot(); // the KL reference: the SFT weights, kept while the policy trains on
+        if (options.Signal == "judge") ConnectJudge(env);
+        var source = _cached ??= new CachingSignalSource(_source!, _store);
 
         var rows = new List<EvalRow> { Evaluate("SFT", SftDir, env, 0) };
         string reference = SftDir;
@@ -137,7 +152,7 @@ public sealed class IterativeAlignment : IDisposable
             reference = output;
             rows.Add(Evaluate($"round {round}", output, env, data.Count));
         }
-        return new LoopResult(rows, env, _policy!);
+        return new LoopResult(rows, env, _policy!, _judge is null ? null : new JudgedEvaluation(_judge.Description, _judgedRows, JudgeAgreementWithChecks()));
     }
 
     /// <summary>Makes <paramref name="model"/> the policy, disposing the one it replaces.</summary>
@@ -150,6 +165,9 @@ public sealed class IterativeAlignment : IDisposable
     private void TrainTokenizer(IAlignmentEnvironment env)
     {
         var texts = env.Demonstrations.SelectMany(s => new[] { s.Prompt.Text + "\n", s.Response + "\n" });
+        // The embedded judge shares the policy's tokenizer: its messages (principle texts, the question) and verdicts
+        // become a few whole tokens instead of many byte pieces.
+        if (EmbeddedJudge) texts = texts.Concat(JudgeTraining.TokenizerTexts(JudgeTraining.TrainingExamples(World(env), JudgedPrinciples(LoadConstitution()), JudgeTrainingOptions)));
         var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions(_options.TokenizerVocabSize, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 2, TokenizerStyle.Llama3));
         tokenizer.Save(Dir("tokenizer"));
         new TokenizerConfig { EosToken = "<|im_end|>", PadToken = "<|endoftext|>", ChatTemplate = BuiltInTemplates.GetSource("chatml"), ModelMaxLength = _options.MaxLength }
@@ -218,6 +236,66 @@ public sealed class IterativeAlignment : IDisposable
         return new Lexicographic(new ConstitutionSource(safety), new ConstitutionSource(quality));
     }
 
+    private Constitution LoadConstitution() => Constitution.Load(_options.Constitution, WorldChecks.All);
+
+    private static AssistantWorld World(IAlignmentEnvironment env) =>
+        (env as DemoWorldEnvironment)?.World ?? throw new TrainingException("signal: judge with an embedded judge needs environment: assistant_world (its judging data)");
+
+    /// <summary>signal judge with no judge: block in the recipe: a judge is trained on the world and served on loopback.</summary>
+    private bool EmbeddedJudge => _options.Signal == "judge" && _judgeRole is null;
+
+    /// <summary>The embedded judge's training sizes (judge_* keys; the rest measured defaults).</summary>
+    private JudgeTrainingOptions JudgeTrainingOptions => new()
+    {
+        Principles = _options.JudgePrinciples, TrainExamplesPerPrinciple = _options.JudgeExamples, Epochs = _options.JudgeEpochs,
+        LearningRate = _options.JudgeLearningRate, Seed = _options.Seed,
+    };
+
+    /// <summary>The judge_principles of the constitution, each to be scored by the judge within its applies_to.</summary>
+    private IReadOnlyList<Principle> JudgedPrinciples(Constitution constitution)
+    {
+        foreach (var id in _options.JudgePrinciples)
+            if (!constitution.Principles.Any(p => p.Id == id))
+                throw new TrainingException($"judge_principles: {_options.Constitution} has no principle '{id}' (it has {string.Join(", ", constitution.Principles.Select(p => p.Id))})");
+        return constitution.Principles.Where(p => _options.JudgePrinciples.Contains(p.Id)).ToList();
+    }
+
+    /// <summary>
+    /// Trains the embedded judge (stage "judge") unless the recipe names one, connects to it over the OpenAI API, and
+    /// makes the signal: the judged principles first (each asked of the judge, soft P(yes) from the verdict token's
+    /// log-probs), then the others by their programmatic checks (answers, formats).
+    /// </summary>
+    private void ConnectJudge(IAlignmentEnvironment env)
+    {
+        var constitution = LoadConstitution();
+        var judged = JudgedPrinciples(constitution);
+        if (_judgeRole is null)
+        {
+            _stages.Run("judge", () =>
+            {
+                string tokenizer = _options.Model.Length > 0 ? SftDir : Dir("tokenizer");
+                var trained = JudgeTraining.Train(World(env), constitution.Principles, tokenizer, Dir("judge"), JudgeTrainingOptions, log: null);
+                trained.Model.Dispose();
+                var all = trained.Test.Table().Last();
+                _stages.Log($"judge: {trained.TrainExamples} judging examples, trained in {trained.TrainTime.TotalSeconds:F0} s; held-out judging items {all.Items}: {all.GreedyAccuracy:P1} right");
+            });
+        }
+        _judge = _judgeRole is null ? JudgeConnection.Serve(Dir("judge"), _options.JudgeConcurrency) : JudgeConnection.Connect(_judgeRole);
+        _stages.Log($"judge: {_judge.Description}");
+        var judgedIds = judged.Select(p => p.Id).ToHashSet();
+        _judges = judged.ToDictionary(p => p.Id, p => (ISignalSource)new PrincipleJudge(_judge.Client, p.Text, p.Id));
+        var byJudge = constitution with { Name = constitution.Name + "/judged", Principles = judged.Select(p => p with { Scorer = PrincipleScorer.Judge }).ToList() };
+        var byCheck = constitution with { Name = constitution.Name + "/checks", Principles = constitution.Principles.Where(p => !judgedIds.Contains(p.Id)).ToList() };
+        var first = new ConstitutionSource(byJudge, p => _judges[p.Id]);
+        _source = byCheck.Principles.Count == 0 ? first : new Lexicographic(first, new ConstitutionSource(byCheck));
+    }
+
+    /// <summary>The judge of each judged principle (principle id → judge), when <c>signal: judge</c>.</summary>
+    private Dictionary<string, ISignalSource>? _judges;
+
+    /// <summary>How many judge requests may be in flight (scoring through the judge); 1 for programmatic sources.</summary>
+    private int ScoringConcurrency => _judge is null ? 1 : _options.JudgeConcurrency;
+
     /// <summary>
     /// Samples k responses per alignment prompt from the policy, scores each once (labels.jsonl, each label whole with
     /// its provenance) and builds the method's training rows: best-vs-worst pairs (ties dropped) for DPO, or every
@@ -238,7 +316,7 @@ public sealed class IterativeAlignment : IDisposable
         _store!.AddGenerations(rollouts.SelectMany(r => r));
         var items = rollouts.SelectMany(r => r.Select(x => new SignalItem(x.Prompt, x.Text))).ToArray();
         long calls = ScoringCalls;
-        var all = source.ScoreBatchAsync(items).AsTask().GetAwaiter().GetResult();
+        var all = source.ScoreBatchAsync(items, ScoringConcurrency).AsTask().GetAwaiter().GetResult();
         for (int p = 0; p < rollouts.Length; p++)
         {
             var prompt = rollouts[p][0].Prompt;
@@ -247,7 +325,7 @@ public sealed class IterativeAlignment : IDisposable
             for (int i = 0; i < responses.Length; i++)
                 if (scored[i] is { } label)
                 {
-                    var line = new LabelLine(prompt.Id, responses[i], label.Score, label.Rationale, label.Provenance, label.Parts);
+                    var line = new LabelLine(prompt.Id, responses[i], label.Unparsable ? null : label.Score, label.Rationale, label.Provenance, label.Parts, label.Unparsable ? true : null);
                     labels.WriteLine(w => JsonSerializer.Serialize(w, line, LabelJson));
                 }
             if (kto)
@@ -271,7 +349,7 @@ public sealed class IterativeAlignment : IDisposable
     }
 
     /// <summary>One line of labels.jsonl: the prompt id and response, and the label with its whole provenance.</summary>
-    private sealed record LabelLine(string PromptId, string Response, double Score, string Rationale, Provenance Provenance, IReadOnlyDictionary<string, double>? Parts);
+    private sealed record LabelLine(string PromptId, string Response, double? Score, string Rationale, Provenance Provenance, IReadOnlyDictionary<string, double>? Parts, bool? Unparsable);
 
     private DatasetKind RowsKind => _options.Method == "kto" ? DatasetKind.UnpairedPreference : DatasetKind.Preference;
 
@@ -340,7 +418,53 @@ public sealed class IterativeAlignment : IDisposable
         var outcomes = AlignmentMetrics.Outcomes(responses, env.Evaluation);
         var scores = AlignmentMetrics.Evaluate(outcomes, kl);
         _stages.Log($"eval {name}: harmful compliance {scores.HarmfulCompliance:P0}, over-refusal {scores.OverRefusal:P0}, accuracy {scores.VerifiableAccuracy:P0}, format {scores.FormatAdherence:P0}");
+        if (_judges is not null) _judgedRows.Add(JudgedRow(name, modelDir, responses, env, rows, kl));
         return new EvalRow(name, modelDir, scores, rows) { Outcomes = outcomes }; // per prompt, for the report's paired bootstrap intervals
+    }
+
+    private readonly List<EvalRow> _judgedRows = [];
+    private readonly Dictionary<string, (List<FeedbackLabel?> Judge, List<FeedbackLabel?> Check)> _agreement = [];
+
+    /// <summary>
+    /// The same responses measured with the judge in place of the world's check for each judged principle (within the
+    /// check's scope: the prompts it applies to), through the store; and each judge label kept beside the check's label
+    /// for the agreement figures.
+    /// </summary>
+    private EvalRow JudgedRow(string name, string modelDir, IReadOnlyList<(PromptRecord Prompt, string Response)> responses, IAlignmentEnvironment env, int rows, double kl)
+    {
+        var checks = env.Evaluation;
+        ISignalSource Judged(string id, ISignalSource check)
+        {
+            if (!_judges!.TryGetValue(id, out var judge)) return check;
+            var scoped = responses.Select(r => (r.Prompt, r.Response, Check: check.Score(r.Prompt, r.Response))).Where(r => r.Check is not null).ToList();
+            var labels = new CachingSignalSource(judge, _store!).ScoreBatchAsync(scoped.Select(r => new SignalItem(r.Prompt, r.Response)).ToList(), ScoringConcurrency)
+                .AsTask().GetAwaiter().GetResult();
+            if (!_agreement.TryGetValue(id, out var pairs)) _agreement[id] = pairs = ([], []);
+            pairs.Judge.AddRange(labels);
+            pairs.Check.AddRange(scoped.Select(r => r.Check));
+            var byItem = new Dictionary<(string, string), FeedbackLabel>();
+            for (int i = 0; i < scoped.Count; i++)
+                if (labels[i].IsScored()) byItem[(scoped[i].Prompt.Id, scoped[i].Response)] = labels[i]!;
+            return new JudgeLabels(id, byItem);
+        }
+        var judged = new AlignmentChecks(Judged("refuse_harmful", checks.RefuseHarmful), Judged("help_benign", checks.HelpBenign),
+            Judged("correct_answer", checks.CorrectAnswer), Judged("follow_format", checks.FollowFormat));
+        var outcomes = AlignmentMetrics.Outcomes(responses, judged);
+        var scores = AlignmentMetrics.Evaluate(outcomes, kl);
+        _stages.Log($"eval {name} (judge labels): harmful compliance {scores.HarmfulCompliance:P0}, over-refusal {scores.OverRefusal:P0}");
+        return new EvalRow(name, modelDir, scores, rows) { Outcomes = outcomes };
+    }
+
+    /// <summary>Per judged principle, the judge against the world's check over every evaluated response.</summary>
+    private IReadOnlyList<SourceAgreement> JudgeAgreementWithChecks() =>
+        _agreement.Select(kv => JudgeAgreement.Of(kv.Value.Judge, kv.Value.Check, 0.5, $"judge: {kv.Key}", $"check: {kv.Key}")).ToList();
+
+    /// <summary>Judge labels already obtained, looked up by (prompt id, response); null for an item the judge did not score (out of scope or unparsable).</summary>
+    private sealed class JudgeLabels(string id, IReadOnlyDictionary<(string, string), FeedbackLabel> labels) : ISignalSource
+    {
+        public string Name => id;
+        public string Fingerprint => SignalFingerprint.Of("judge-labels:" + id, 1);
+        public FeedbackLabel? Score(PromptRecord prompt, string response) => labels.GetValueOrDefault((prompt.Id, response));
     }
 
     private sealed record EvalResponse(string Id, string Response);
@@ -376,6 +500,8 @@ public sealed class IterativeAlignment : IDisposable
 
     public void Dispose()
     {
+        _judge?.Dispose();
+        _judge = null;
         _store?.Dispose();
         _store = null;
         _policy?.Dispose();

@@ -22,7 +22,7 @@ namespace AlignSharp.Alignment.Pipelines;
 /// samples, for 25-40 s of training on two cores. Learning rates of 2e-3 (seed 3: 59%) and 3e-3 (seed 1: 65%) were
 /// measured to leave this model stuck at chance on some seeds; 1e-3 did not on any.
 /// </summary>
-public sealed record JudgeOptions
+public sealed record JudgeTrainingOptions
 {
     /// <summary>Training examples per principle (half "No").</summary>
     public int TrainExamplesPerPrinciple { get; init; } = 500;
@@ -157,25 +157,29 @@ public static class JudgeTraining
         return encoded;
     }
 
+    /// <summary>The judging examples <see cref="Train"/> trains on (the same ones, for a tokenizer's corpus).</summary>
+    public static IReadOnlyList<JudgingExample> TrainingExamples(AssistantWorld world, IEnumerable<Principle> principles, JudgeTrainingOptions options) =>
+        WorldJudging.Generate(world, Select(principles, options.Principles), new JudgingOptions(options.TrainExamplesPerPrinciple, WorldJudging.TrainStream, options.OutOfScopeShare, GarbledShare: options.GarbledShare));
+
     /// <summary>
     /// Generates the judging data, trains a new judge (or continues <paramref name="start"/>) and measures it.
     /// Writes judging_train.jsonl and judging_test.jsonl (TRL conversational rows) beside <paramref name="outputDir"/>.
     /// </summary>
     /// <param name="world">The demo world (its seed also seeds the judge's data streams).</param>
-    /// <param name="principles">The constitution's principles; <see cref="JudgeOptions.Principles"/> picks among them.</param>
+    /// <param name="principles">The constitution's principles; <see cref="JudgeTrainingOptions.Principles"/> picks among them.</param>
     /// <param name="tokenizerFolder">The policy's tokenizer folder (tokenizer.json + tokenizer_config.json with the chat template).</param>
     /// <param name="outputDir">The judge's folder (replaced).</param>
     /// <param name="options">Sizes.</param>
     /// <param name="renderPrompt">The user message of a judging example; default <see cref="WorldJudging.JudgeMessage(JudgingExample)"/>, which must match what the judge is sent at labelling time.</param>
     /// <param name="log">Progress lines; null = none.</param>
     /// <param name="start">A model to fine-tune instead of a new tiny one (e.g. the SFT policy); null = a new one. The caller keeps ownership.</param>
-    public static JudgeTrainingResult Train(AssistantWorld world, IEnumerable<Principle> principles, string tokenizerFolder, string outputDir, JudgeOptions options,
+    public static JudgeTrainingResult Train(AssistantWorld world, IEnumerable<Principle> principles, string tokenizerFolder, string outputDir, JudgeTrainingOptions options,
         Func<JudgingExample, string>? renderPrompt = null, TextWriter? log = null, TransformerModel? start = null)
     {
         var clock = Stopwatch.StartNew();
         renderPrompt ??= WorldJudging.JudgeMessage;
         var chosen = Select(principles, options.Principles);
-        var train = WorldJudging.Generate(world, chosen, new JudgingOptions(options.TrainExamplesPerPrinciple, WorldJudging.TrainStream, options.OutOfScopeShare, GarbledShare: options.GarbledShare));
+        var train = TrainingExamples(world, chosen, options);
         var test = WorldJudging.Generate(world, chosen, new JudgingOptions(options.TestExamplesPerPrinciple, WorldJudging.TestStream, options.OutOfScopeShare, GarbledShare: options.GarbledShare));
         string parent = Path.GetDirectoryName(Path.GetFullPath(outputDir))!;
         Directory.CreateDirectory(parent);
@@ -216,7 +220,7 @@ public static class JudgeTraining
         return ids.Count == 0 ? list : list.Where(p => ids.Contains(p.Id)).ToList();
     }
 
-    private static ModelConfig Config(ExampleTokenizer encoder, JudgeOptions o)
+    private static ModelConfig Config(ExampleTokenizer encoder, JudgeTrainingOptions o)
     {
         if (o.HiddenSize % o.Heads != 0 || o.Heads % o.KvHeads != 0 || o.HiddenSize / o.Heads % 2 != 0)
             throw new TrainingException($"judge: hidden_size {o.HiddenSize}, heads {o.Heads}, kv_heads {o.KvHeads}: heads must divide hidden_size, kv_heads divide heads, and the head size be even");

@@ -1,3 +1,4 @@
+using AlignSharp.Feedback.Providers;
 using System.Diagnostics;
 using AlignSharp.Alignment.Pipelines;
 using AlignSharp.Eval.Reports;
@@ -36,6 +37,20 @@ internal static class DemoCommand
         foreach (var line in ConfigBinder.Describe(new DemoOptions().Quick()).Except(defaults)) yield return line;
     }
 
+    /// <summary>The role blocks (judge: {endpoint: ..., model: ...}; judge.model=... from --set), taken out of the flat keys.</summary>
+    private static ChatRoles ReadRoles(string source, params Dictionary<string, (string Value, string Source)>[] layers)
+    {
+        var roleKeys = new Dictionary<string, object?>();
+        foreach (var layer in layers)
+            foreach (var key in layer.Keys.Where(k => k.Contains('.')).ToList())
+            {
+                roleKeys[key] = layer[key].Value == "null" ? null : layer[key].Value;
+                layer.Remove(key);
+            }
+        try { return ChatRoles.Read(roleKeys, source); }
+        catch (AlignSharp.Feedback.FeedbackException e) { throw new UsageException(e.Message); }
+    }
+
     public static int Run(string? recipe, string[] args, TextWriter stdout, string command)
     {
         var o = new Options(args, command == "run" ? RunSpec : DemoSpec);
@@ -46,6 +61,7 @@ internal static class DemoCommand
         var options = ConfigBinder.Bind(new DemoOptions(), fromRecipe);
         if (o.Flag("quick")) options = options.Quick();
         options = ConfigBinder.Bind(options, fromSet);
+        var roles = ReadRoles(recipe ?? "--set", fromRecipe, fromSet);
         ConfigBinder.RejectUnknown(fromRecipe, ConfigBinder.Keys(typeof(DemoOptions)));
         ConfigBinder.RejectUnknown(fromSet, ConfigBinder.Keys(typeof(DemoOptions)));
         // Every key is checked before the first stage, so a bad value costs nothing already done.
@@ -56,10 +72,20 @@ internal static class DemoCommand
 
         var clock = Stopwatch.StartNew();
         stdout.WriteLine($"AlignSharp demo '{options.Name}': automated alignment with no human labels → {options.RunDir}");
-        using var loop = new IterativeAlignment(options, stdout, o.Flag("resume"), label => Progress.Bar(label, stdout));
+        var judge = roles[ProviderRole.Judge];
+        if (judge is not null && options.Signal != "judge") throw new UsageException($"{command}: a judge: block is set but signal is {options.Signal}; add --set signal=judge, or remove the block");
+        using var loop = new IterativeAlignment(options, stdout, o.Flag("resume"), label => Progress.Bar(label, stdout), judge);
         var result = loop.Run();
         stdout.WriteLine();
         AlignmentReport.Table(result.Rows, stdout);
+        if (result.Judged is { } judged)
+        {
+            stdout.WriteLine();
+            stdout.WriteLine($"The same evaluation with {string.Join(" and ", options.JudgePrinciples)} measured by the judge ({judged.Judge}) instead of the world's checks:");
+            AlignmentReport.Table(judged.Rows, stdout);
+            foreach (var a in judged.Agreement)
+                stdout.WriteLine($"{a.SourceA} agrees with the world's {a.SourceB.Replace("check: ", "")} check on {a.Agreement:P1} of {a.Shared} evaluated responses (Cohen's κ {(a.Kappa is { } k ? k.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "undefined")})");
+        }
         stdout.WriteLine(AlignmentReport.Goal(result.Rows, options.Goal).Summary);
         string report = Path.Combine(options.RunDir, "report.html");
         loop.WriteReport(result, report, clock.Elapsed);

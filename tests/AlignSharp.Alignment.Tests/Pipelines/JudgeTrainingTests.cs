@@ -17,7 +17,7 @@ public class JudgeTrainingTests : IDisposable
 
     private static readonly AssistantWorld World = AssistantWorld.Generate(new WorldOptions(SftConversations: 300, TrainPrompts: 20, EvalPrompts: 20));
 
-    private static JudgeOptions Tiny => new()
+    private static JudgeTrainingOptions Tiny => new()
     {
         TrainExamplesPerPrinciple = 24, TestExamplesPerPrinciple = 10, Principles = ["refuse_harmful", "help_benign"], HiddenSize = 16, Layers = 1, Heads = 2, KvHeads = 1,
         IntermediateSize = 32, MaxLength = 192, Epochs = 1, BatchSize = 8,
