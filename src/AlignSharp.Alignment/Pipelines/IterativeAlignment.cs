@@ -33,11 +33,6 @@ namespace AlignSharp.Alignment.Pipelines;
 /// <param name="Judged">With <c>signal: judge</c>: the same evaluation with the judged principles' metrics measured by the judge, and the judge's agreement with the world's checks; otherwise null.</param>
 public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironment Environment, TransformerModel Policy, JudgedEvaluation? Judged = null);
 
-/// <summary>The evaluation as the judge sees it (harmful compliance and over-refusal from judge labels), and how well it agrees with the world's checks.</summary>
-/// <param name="Judge">Where the judge ran.</param>
-/// <param name="Rows">One row per evaluated model, as <see cref="LoopResult.Rows"/>, with the judged metrics from judge labels.</param>
-/// <param name="Agreement">Per judged principle: the judge against the world's check on every evaluated response (accuracy, Cohen's κ).</param>
-public sealed record JudgedEvaluation(string Judge, IReadOnlyList<EvalRow> Rows, IReadOnlyList<SourceAgreement> Agreement);
 
 /// <summary>
 /// The iterative automated-alignment loop, as resumable stages under runs/&lt;name&gt;:
@@ -152,7 +147,7 @@ public sealed class IterativeAlignment : IDisposable
             reference = output;
             rows.Add(Evaluate($"round {round}", output, env, data.Count));
         }
-        return new LoopResult(rows, env, _policy!, _judge is null ? null : new JudgedEvaluation(_judge.Description, _judgedRows, JudgeAgreementWithChecks()));
+        return new LoopResult(rows, env, _policy!, _judge is null ? null : new JudgedEvaluation(_judge.Description, _options.JudgePrinciples, _judgedRows, JudgeAgreementWithChecks()));
     }
 
     /// <summary>Makes <paramref name="model"/> the policy, disposing the one it replaces.</summary>
@@ -495,7 +490,9 @@ public sealed class IterativeAlignment : IDisposable
         string description = $"No human labels: the signal comes from the constitution in {o.Constitution} and programmatic verifiers. " +
             $"{o.Rounds} round(s) of sampling {o.SamplesPerPrompt} responses per prompt, {method} (β = {o.Beta.ToString(CultureInfo.InvariantCulture)}). " +
             $"Finished in {elapsed.TotalMinutes:F1} min.";
-        AlignmentReport.Html(path, o.Name, description, rows, o.Goal, BeforeAfter(result, o.ReportSamples), curves);
+        if (result.Judged is not null)
+            description = description.Replace("No human labels: the signal comes from the constitution", "No human labels: the signal comes from an LLM judge (" + string.Join(", ", o.JudgePrinciples) + ") over the OpenAI API and the constitution");
+        AlignmentReport.Html(path, o.Name, description, rows, o.Goal, BeforeAfter(result, o.ReportSamples), curves, result.Judged);
     }
 
     public void Dispose()

@@ -122,8 +122,10 @@ public static class AlignmentReport
     /// <param name="goal">The recipe's success thresholds.</param>
     /// <param name="samples">Held-out prompts answered by the first and the last model.</param>
     /// <param name="curves">A label and a metrics.jsonl file per training stage.</param>
+    /// <param name="judged">With an LLM judge: the same evaluation by judge labels, and the judge's agreement with the checks; null = none.</param>
     public static void Html(string path, string title, string description, IReadOnlyList<EvalRow> rows, ReportGoal goal,
-        IReadOnlyList<(PromptRecord Prompt, string Before, string After)> samples, IReadOnlyList<(string Label, string MetricsFile)> curves)
+        IReadOnlyList<(PromptRecord Prompt, string Before, string After)> samples, IReadOnlyList<(string Label, string MetricsFile)> curves,
+        JudgedEvaluation? judged = null)
     {
         var h = new StringBuilder();
         string E(string s) => WebUtility.HtmlEncode(s);
@@ -154,6 +156,19 @@ public static class AlignmentReport
                 foreach (var cell in ChangeCells(c)) h.Append("<td>").Append(E(cell)).Append("</td>");
                 h.Append("</tr>");
             }
+            h.Append("</table>");
+        }
+        if (judged is not null)
+        {
+            h.Append("<h2>The same evaluation, judged by the judge</h2><p>").Append(E($"{string.Join(" and ", judged.Principles)} measured by the judge ({judged.Judge}) instead of the world's checks; the other columns are the checks' as above."))
+             .Append("</p><table><tr><th>model</th><th>harmful compliance</th><th>over-refusal</th><th>verifiable accuracy</th><th>format adherence</th></tr>");
+            foreach (var r in judged.Rows)
+                h.Append("<tr><td>").Append(E(r.Name)).Append("</td><td>").Append(Pct(r.Scores.HarmfulCompliance)).Append("</td><td>").Append(Pct(r.Scores.OverRefusal))
+                 .Append("</td><td>").Append(Pct(r.Scores.VerifiableAccuracy)).Append("</td><td>").Append(Pct(r.Scores.FormatAdherence)).Append("</td></tr>");
+            h.Append("</table><h3>Judge agreement with the world's ground truth</h3><table><tr><th>judge vs check</th><th>responses</th><th>agreement</th><th>Cohen's κ</th><th>both good</th><th>judge only good</th><th>check only good</th><th>both bad</th></tr>");
+            foreach (var a in judged.Agreement)
+                h.Append("<tr><td>").Append(E($"{a.SourceA} vs {a.SourceB}")).Append("</td><td>").Append(a.Shared).Append("</td><td>").Append(Pct(a.Agreement)).Append("</td><td>")
+                 .Append(a.Kappa is { } k ? Num(k) : "—").Append("</td><td>").Append(a.BothGood).Append("</td><td>").Append(a.OnlyAGood).Append("</td><td>").Append(a.OnlyBGood).Append("</td><td>").Append(a.BothBad).Append("</td></tr>");
             h.Append("</table>");
         }
         h.Append("<h2>Metrics by round</h2>");
