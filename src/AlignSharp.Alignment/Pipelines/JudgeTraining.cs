@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using AlignSharp.Alignment.Environments.DemoWorld;
 using AlignSharp.Feedback;
+using AlignSharp.Models.Generation;
 using AlignSharp.Models.Transformers;
 using AlignSharp.Tensors;
 using AlignSharp.Training;
@@ -251,24 +252,10 @@ public static class JudgeTraining
         {
             var batch = items.Skip(start).Take(batchSize).ToList();
             var prompts = batch.Select(e => encoder.Prompt([new ChatMessage(ChatRole.User, renderPrompt(e))], $"judging:{e.Id}")).ToList();
-            int length = prompts.Max(p => p.Length), b = prompts.Count;
-            // Left-padded, as the generator batches prompts: every row's last prompt token is the last column.
-            var ids = new int[b * length];
-            var mask = new float[b * length];
-            var positions = new int[b * length];
-            for (int r = 0; r < b; r++)
-            {
-                int pad = length - prompts[r].Length;
-                for (int t = 0; t < length; t++)
-                {
-                    bool real = t >= pad;
-                    ids[r * length + t] = real ? prompts[r][t - pad] : prompts[r][0];
-                    mask[r * length + t] = real ? 1 : 0;
-                    positions[r * length + t] = real ? t - pad : 0;
-                }
-            }
+            var padded = LeftPaddedBatch.Of(prompts);
+            int length = padded.Length, b = padded.Batch;
             using var scope = new TensorScope();
-            var hidden = judge.Hidden(ids, b, length, Tensor.FromArray(mask, b, length), positions);
+            var hidden = judge.Hidden(padded.Ids, b, length, Tensor.FromArray(padded.Mask, b, length), padded.Positions);
             var logits = judge.LmHead(Ops.Narrow(hidden, 1, length - 1, 1)).Span;
             for (int r = 0; r < b; r++)
             {

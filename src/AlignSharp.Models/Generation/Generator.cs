@@ -101,23 +101,10 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
         int capacity = Math.Min(config.MaxPositions, promptLength + options.MaxNewTokens);
         var stopIds = new HashSet<int>(options.StopTokenIds ?? config.EosTokenIds);
 
-        // Left-pad: row b's prompt ends at the last column; positions count its real tokens only.
-        var ids = new int[batch * promptLength];
-        var mask = new float[batch * promptLength];
-        var positions = new int[batch * promptLength];
-        var next = new int[batch];
-        for (int b = 0; b < batch; b++)
-        {
-            int pad = promptLength - prompts[b].Length;
-            for (int t = 0; t < promptLength; t++)
-            {
-                bool real = t >= pad;
-                ids[b * promptLength + t] = real ? prompts[b][t - pad] : prompts[b][0];
-                mask[b * promptLength + t] = real ? 1f : 0f;
-                positions[b * promptLength + t] = real ? t - pad : 0;
-            }
-            next[b] = prompts[b].Length;
-        }
+        var padded = LeftPaddedBatch.Of(prompts);
+        int[] ids = padded.Ids, positions = padded.Positions;
+        float[] mask = padded.Mask;
+        var next = prompts.Select(p => p.Length).ToArray();
 
         var generated = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
         var logProbs = Enumerable.Range(0, batch).Select(_ => new List<float>()).ToArray();
