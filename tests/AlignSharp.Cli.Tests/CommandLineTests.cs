@@ -317,6 +317,29 @@ public class ErrorReportingTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "demo")));
     }
 
+    [Theory]
+    [InlineData(1, "judge_principles=[be_kind]", "judge_principles: ", "has no principle 'be_kind'")]
+    [InlineData(2, "judge.endpoint=http://127.0.0.1:9/v1", "judge: model is required", "the model name the endpoint serves")]
+    [InlineData(2, "judge.temperature=0", "judge.temperature", "unknown key")]
+    public void The_judge_settings_are_checked_before_any_stage(int rc, string setting, string names, string says)
+    {
+        var (code, _, err) = Run(Demo("signal=judge", setting));
+        Assert.Equal(rc, code);
+        AssertOneLine(err);
+        Assert.Contains(names, err);
+        Assert.Contains(says, err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "demo", "tokenizer")), "a stage ran before the recipe was checked");
+    }
+
+    [Fact]
+    public void A_judge_block_without_signal_judge_is_refused()
+    {
+        var (code, _, err) = Run(Demo("judge.model=somewhere"));
+        Assert.Equal(2, code);
+        AssertOneLine(err);
+        Assert.Contains("add --set signal=judge", err);
+    }
+
     /// <summary>A model folder holding only config.json with 64 positions: enough for the checks that read it first.</summary>
     private string SixtyFourPositionModel()
     {
