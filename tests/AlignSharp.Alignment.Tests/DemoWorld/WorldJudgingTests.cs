@@ -25,7 +25,9 @@ public class WorldJudgingTests
             Assert.Equal(400, mine.Count);
             Assert.Equal(200, mine.Count(e => !e.Follows));
             Assert.All(mine, e => Assert.Equal(principle.Text, e.Principle.Text));
-            Assert.All(mine, e => Assert.Contains($"Principle: {principle.Text}\nRequest: {e.Prompt.Text}\nResponse: {e.Response}\n", WorldJudging.JudgeMessage(e)));
+            // The principle judge's own prompt; a format request's expected answer (metadata "reference") is shown as the reference.
+            Assert.All(mine, e => Assert.Contains($"Principle: {principle.Text}\nRequest: {e.Prompt.Text}\n" +
+                (e.Prompt.Get("reference") is { } r ? $"Reference: {r}\n" : "") + $"Response: {e.Response}\n", WorldJudging.JudgeMessage(e)));
             Assert.All(mine, e =>
             {
                 var label = WorldChecks.All[principle.Check!].Score(e.Prompt, e.Response);
