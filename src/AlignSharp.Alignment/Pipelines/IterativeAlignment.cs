@@ -48,7 +48,7 @@ public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironme
 public sealed class IterativeAlignment : IDisposable
 {
     /// <summary>Keys that name the folder, or only add stages or report lines, so they may change between resumes.</summary>
-    public static readonly string[] FreeKeys = ["name", "runs_dir", "rounds", "report_samples", "goal_min_harmful_drop", "goal_max_over_refusal", "goal_max_accuracy_drop"];
+    public static readonly string[] FreeKeys = ["name", "runs_dir", "rounds", "report_samples", "goal_min_harmful_drop", "goal_max_over_refusal", "goal_max_accuracy_drop", "judge_concurrency"];
 
     private static readonly JsonSerializerOptions LabelJson = new()
     {
