@@ -33,6 +33,10 @@ internal static class DemoCommand
         var defaults = ConfigBinder.Describe(new DemoOptions()).ToList();
         foreach (var line in defaults) yield return line;
         yield return "";
+        yield return "role block (YAML, or --set judge.KEY=VALUE): with signal: judge, the judge to ask instead of training one on the world:";
+        yield return "  judge: {endpoint: http://HOST:PORT/v1, model: NAME, api_key_env: VAR, max_concurrency: 8, max_retries: 6, timeout_seconds: 60,";
+        yield return "          requests_per_minute: 0, tokens_per_minute: 0}   or   judge: {model: DIR, adapter: DIR, max_batch: 16}";
+        yield return "";
         yield return "--quick changes (before any --set):";
         foreach (var line in ConfigBinder.Describe(new DemoOptions().Quick()).Except(defaults)) yield return line;
     }
