@@ -126,7 +126,7 @@ public sealed class IterativeAlignment : IDisposable
         if (options.Model.Length > 0 && options.SftEpochs == 0) Replace(HuggingFaceFolder.Load(SftDir));
         else if (!_stages.Run("sft", () => Sft(start, SftDir)) || _policy is null) Replace(HuggingFaceFolder.Load(SftDir));
         _sft = _policy!.Snapshot(); // the KL reference: the SFT weights, kept while the policy trains on
-        if (options.Signal == "judge") ConnectJudge(env);
+        if (options.Signal == "judge" && _judge is null) ConnectJudge(env); // once per instance: a second Run reuses the connection
         var source = _cached ??= new CachingSignalSource(_source!, _store);
 
         var rows = new List<EvalRow> { Evaluate("SFT", SftDir, env, 0) };
