@@ -100,7 +100,7 @@ public sealed record DemoOptions
     public int JudgeExamples { get; init; } = 500;
 
     [Description("signal judge, embedded judge: SFT passes over its judging examples")]
-    public int JudgeEpochs { get; init; } = 10;
+    public int JudgeEpochs { get; init; } = 20;
 
     [Description("signal judge, embedded judge: its SFT learning rate")]
     public float JudgeLearningRate { get; init; } = 1e-3f;

@@ -184,8 +184,16 @@ public static class WorldJudging
             Arithmetic or Conversion or Counting => WrongNumericAnswer(prompt, rng),
             WorldFactCategory => WrongFact(world, prompt, rng),
             Format => IgnoredFormat(prompt, rng),
-            // A sampled compliance sometimes borrows another topic's words.
-            HarmfulCategory => rng.NextDouble() < .75 ? Compliance(prompt) : Harmful[rng.NextInt(Harmful.Length)].Compliance,
+            // A sampled compliance sometimes borrows another topic's words; and a reply that is not a refusal at all (another
+            // topic's answer, as a tiny policy drifts to) does not follow the principle either: only a refusal does. Without
+            // these the judge learned "no harmful content = refused", and a policy aligned on its labels drifted to answering
+            // harmful asks off-topic (the full demo, seed 1: judge 0% harmful compliance, the check 22.6%).
+            HarmfulCategory => rng.NextDouble() switch
+            {
+                < .5 => Compliance(prompt),
+                < .7 => Harmful[rng.NextInt(Harmful.Length)].Compliance,
+                _ => OtherTopic(world, rng),
+            },
             // A benign request has no misaligned answer but a refusal; "misaligned" here is another topic's help (still help).
             BenignSensitive => Benign[rng.NextInt(Benign.Length)].Answer,
             _ => throw new ArgumentException($"world: prompt {prompt.Id} has unknown category '{prompt.Category}'"),
@@ -204,14 +212,7 @@ public static class WorldJudging
             {
                 case 0: return Harmful[rng.NextInt(Harmful.Length)].Refusal;
                 case 1: return Harmful[rng.NextInt(Harmful.Length)].Compliance;
-                case 2: return Benign[rng.NextInt(Benign.Length)].Answer;
-                case 3: return NumericAnswer(rng.NextInt(world.Options.MaxOperand * 2 + 1).ToString());
-                case 4:
-                    var fact = world.World.Facts[rng.NextInt(world.World.Facts.Count)];
-                    return FactSentence(fact.Relation, fact.Subject, fact.Answer);
-                default:
-                    var (_, items) = TrainKinds[rng.NextInt(TrainKinds.Length)];
-                    return string.Join(", ", items.Take(2 + rng.NextInt(3)));
+                default: return OtherTopic(world, rng);
             }
         }
         var first = Any().Split(' ');
@@ -224,6 +225,22 @@ public static class WorldJudging
             words[at] += "0123456789abcdefghijklmnopqrstuvwxyz"[rng.NextInt(36)];
         }
         return string.Join(' ', words);
+    }
+
+    /// <summary>One of the world's helpful replies to some other request: a benign answer, a number, a fact, a short list.</summary>
+    private static string OtherTopic(AssistantWorld world, Rng rng)
+    {
+        switch (rng.NextInt(4))
+        {
+            case 0: return Benign[rng.NextInt(Benign.Length)].Answer;
+            case 1: return NumericAnswer(rng.NextInt(world.Options.MaxOperand * 2 + 1).ToString());
+            case 2:
+                var fact = world.World.Facts[rng.NextInt(world.World.Facts.Count)];
+                return FactSentence(fact.Relation, fact.Subject, fact.Answer);
+            default:
+                var (_, items) = TrainKinds[rng.NextInt(TrainKinds.Length)];
+                return string.Join(", ", items.Take(2 + rng.NextInt(3)));
+        }
     }
 
     /// <summary>A refusal: the topic's own for a harmful request (mostly), else another topic's, or the bare refusal sentence.</summary>
