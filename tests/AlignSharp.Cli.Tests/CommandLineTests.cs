@@ -332,6 +332,15 @@ public class ErrorReportingTests : IDisposable
     }
 
     [Fact]
+    public void A_dotted_key_that_names_no_role_is_an_unknown_key()
+    {
+        var (code, _, err) = Run(Demo("sft.epochs=3"));
+        Assert.Equal(1, code);
+        AssertOneLine(err);
+        Assert.Contains("unknown key 'sft.epochs'", err);
+    }
+
+    [Fact]
     public void A_judge_block_without_signal_judge_is_refused()
     {
         var (code, _, err) = Run(Demo("judge.model=somewhere"));

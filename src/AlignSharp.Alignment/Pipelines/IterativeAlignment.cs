@@ -62,6 +62,8 @@ public sealed class IterativeAlignment : IDisposable
     private readonly StageRunner _stages;
     private TransformerModel? _policy, _sft;
     private ISignalSource? _source;
+    /// <summary>The recipe's constitution with the world's checks, read once (the rounds' signal is built from it).</summary>
+    private readonly Constitution _constitution;
     private readonly ChatProviderOptions? _judgeRole;
     private JudgeConnection? _judge;
     private FeedbackStore? _store;
@@ -80,8 +82,9 @@ public sealed class IterativeAlignment : IDisposable
         _judgeRole = judge;
         // Every recipe value, and the constitution the rounds use, is checked before minutes of SFT, not after.
         options.Validate();
-        if (options.Signal == "judge") JudgedPrinciples(Constitution.Load(options.Constitution, WorldChecks.All));
-        else _source = Signal(WorldChecks.All);
+        _constitution = Constitution.Load(options.Constitution, WorldChecks.All);
+        if (options.Signal == "judge") JudgedPrinciples(_constitution);
+        else _source = Signal(_constitution);
         RecipeRecord.CheckAndRecord(options.RunDir, ConfigBinder.Values(options).ToDictionary(kv => kv.Key, kv => kv.Value), FreeKeys, resume);
         _stages = new StageRunner(options.RunDir, resume, log);
     }
@@ -162,7 +165,7 @@ public sealed class IterativeAlignment : IDisposable
         var texts = env.Demonstrations.SelectMany(s => new[] { s.Prompt.Text + "\n", s.Response + "\n" });
         // The embedded judge shares the policy's tokenizer: its messages (principle texts, the question) and verdicts
         // become a few whole tokens instead of many byte pieces.
-        if (EmbeddedJudge) texts = texts.Concat(JudgeTraining.TokenizerTexts(JudgeTraining.TrainingExamples(World(env), JudgedPrinciples(LoadConstitution()), JudgeTrainingOptions)));
+        if (EmbeddedJudge) texts = texts.Concat(JudgeTraining.TokenizerTexts(JudgeTraining.TrainingExamples(World(env), JudgedPrinciples(_constitution), JudgeTrainingOptions)));
         var tokenizer = BpeTrainer.Train(texts, new BpeTrainerOptions(_options.TokenizerVocabSize, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], 2, TokenizerStyle.Llama3));
         tokenizer.Save(Dir("tokenizer"));
         new TokenizerConfig { EosToken = "<|im_end|>", PadToken = "<|endoftext|>", ChatTemplate = BuiltInTemplates.GetSource("chatml"), ModelMaxLength = _options.MaxLength }
@@ -220,9 +223,8 @@ public sealed class IterativeAlignment : IDisposable
     /// The automated signal, all from the constitution: "lexicographic" ranks by the harm/helpfulness principles first
     /// (refuse_harmful, help_benign) and only then by correctness (answers, formats); "weighted" averages all principles.
     /// </summary>
-    private ISignalSource Signal(IReadOnlyDictionary<string, ISignalSource> checks)
+    private ISignalSource Signal(Constitution constitution)
     {
-        var constitution = Constitution.Load(_options.Constitution, checks);
         if (_options.Signal == "weighted") return new ConstitutionSource(constitution);
         string[] safetyChecks = ["refuse_harmful", "help_benign"];
         var safety = constitution with { Name = constitution.Name + "/principles", Principles = constitution.Principles.Where(p => safetyChecks.Contains(p.Check)).ToList() };
@@ -230,8 +232,6 @@ public sealed class IterativeAlignment : IDisposable
         if (safety.Principles.Count == 0 || quality.Principles.Count == 0) return new ConstitutionSource(constitution);
         return new Lexicographic(new ConstitutionSource(safety), new ConstitutionSource(quality));
     }
-
-    private Constitution LoadConstitution() => Constitution.Load(_options.Constitution, WorldChecks.All);
 
     private static AssistantWorld World(IAlignmentEnvironment env) =>
         (env as DemoWorldEnvironment)?.World ?? throw new TrainingException("signal: judge with an embedded judge needs environment: assistant_world (its judging data)");
@@ -262,7 +262,7 @@ public sealed class IterativeAlignment : IDisposable
     /// </summary>
     private void ConnectJudge(IAlignmentEnvironment env)
     {
-        var constitution = LoadConstitution();
+        var constitution = _constitution;
         var judged = JudgedPrinciples(constitution);
         if (_judgeRole is null)
         {

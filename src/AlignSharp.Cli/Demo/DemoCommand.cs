@@ -41,12 +41,12 @@ internal static class DemoCommand
         foreach (var line in ConfigBinder.Describe(new DemoOptions().Quick()).Except(defaults)) yield return line;
     }
 
-    /// <summary>The role blocks (judge: {endpoint: ..., model: ...}; judge.model=... from --set), taken out of the flat keys.</summary>
+    /// <summary>The role blocks (judge: {endpoint: ..., model: ...}; judge.model=... from --set), taken out of the flat keys; other dotted keys stay for the unknown-key check.</summary>
     private static ChatRoles ReadRoles(string source, params Dictionary<string, (string Value, string Source)>[] layers)
     {
         var roleKeys = new Dictionary<string, object?>();
         foreach (var layer in layers)
-            foreach (var key in layer.Keys.Where(k => k.Contains('.')).ToList())
+            foreach (var key in layer.Keys.Where(k => RoleNames.All.Any(r => k.StartsWith(RoleNames.Of(r) + ".", StringComparison.Ordinal))).ToList())
             {
                 roleKeys[key] = layer[key].Value == "null" ? null : layer[key].Value;
                 layer.Remove(key);
