@@ -13,7 +13,8 @@ public static partial class Checkpoints
     public const string StateFile = "trainer_state.json";
     public const string OptimizerFile = "optimizer.safetensors";
 
-    public static void Save(string outputDir, long step, TrainableModel model, Optimizer optimizer, TrainerState state, int keep)
+    /// <param name="writeExtra">Writes what a method keeps beyond weights, optimizer and state (an online trainer's generation batch) into the folder being written.</param>
+    public static void Save(string outputDir, long step, TrainableModel model, Optimizer optimizer, TrainerState state, int keep, Action<string>? writeExtra = null)
     {
         string final = Path.Combine(outputDir, $"checkpoint-{step}");
         string temp = final + ".tmp";
@@ -21,6 +22,7 @@ public static partial class Checkpoints
         Directory.CreateDirectory(temp);
         model.Save(temp);
         optimizer.SaveState(Path.Combine(temp, OptimizerFile));
+        writeExtra?.Invoke(temp);
         state.Save(Path.Combine(temp, StateFile)); // written last: its presence marks a complete checkpoint
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(temp, final);

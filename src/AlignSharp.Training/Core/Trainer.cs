@@ -86,7 +86,31 @@ public abstract class Trainer : IDisposable
     /// <summary>Adds a metrics destination (called at each logging step with averaged metrics).</summary>
     public void AddMetricsSink(Action<long, IReadOnlyDictionary<string, double>> sink) => _sinks.Add(sink);
 
-    public long TotalSteps
+    /// <summary>
+    /// The examples of micro-batch <paramref name="micro"/> of optimizer step <paramref name="step"/> (0-based, the step
+    /// being made): by default the next per_device_train_batch_size examples of the seeded data order. Online trainers
+    /// generate here when a new generation batch is due and return rows of it.
+    /// </summary>
+    protected virtual int[] NextMicroBatch(Data.DataOrder order, long step, int micro) => order.NextBatch(Args.PerDeviceTrainBatchSize);
+
+    /// <summary>
+    /// What a checkpoint of the current step must keep beyond the weights, optimizer, data position and random
+    /// generators (an online trainer's generation batch), captured when the step ends; null when nothing. It is
+    /// written by <see cref="SaveExtraState"/> later (during the next step), so it must not change after capture.
+    /// </summary>
+    protected virtual object? CaptureExtraState() => null;
+
+    /// <summary>Writes a state from <see cref="CaptureExtraState"/> into a checkpoint folder being written.</summary>
+    protected virtual void SaveExtraState(object state, string folder) { }
+
+    /// <summary>Restores what <see cref="SaveExtraState"/> wrote, on resume from <paramref name="folder"/>.</summary>
+    protected virtual void RestoreExtraState(string folder) { }
+
+    /// <summary>Random generators a checkpoint saves and a resume restores: the model's (LoRA dropout), and a method's own.</summary>
+    protected virtual IReadOnlyDictionary<string, Rng> Generators => Model.Generators;
+
+    /// <summary>The optimizer steps the run makes: max_steps if set, else epochs × ⌈examples ÷ (batch × accumulation)⌉.</summary>
+    public virtual long TotalSteps
     {
         get
         {
@@ -137,13 +161,15 @@ public abstract class Trainer : IDisposable
             var state = Checkpoints.Restore(resumeFrom, Model, _optimizer, out var rngs);
             if (_optimizer.FirstNonFinite() is { } bad)
                 throw new TrainingException($"{resumeFrom}: '{bad}' holds NaN or infinite values (written by an older version that did not check); delete this checkpoint folder to resume from the one before, or start over with overwrite_output_dir: true");
-            foreach (var (name, rng) in Model.Generators)
+            foreach (var (name, rng) in Generators)
                 if (rngs.TryGetValue(name, out var saved)) rng.SetState(saved);
+            RestoreExtraState(resumeFrom);
             (step, lastLoss, loggedLoss, position) = (state.GlobalStep, state.LastLoss, state.LoggedLoss, new Data.DataPosition(state.Epoch, state.Position));
         }
         var order = new Data.DataOrder(ExampleCount, (int)(Args.Seed & 0x7FFFFFFF), shuffle: true, position);
         string? lastGood = start.Checkpoint;
         TrainerState? pending = null; // the state after a save step, written once the next step proves finite
+        object? pendingExtra = null;
 
         var sums = new Dictionary<string, double>();
         int logged = 0;
@@ -154,9 +180,10 @@ public abstract class Trainer : IDisposable
             $"step {atStep}: {why}; training stopped. " + (lastGood is null
                 ? "No checkpoint was written before it (none is kept from non-finite weights); start again with a lower learning_rate (overwrite_output_dir: true), set max_grad_norm, or check the data for empty completions."
                 : $"The last good checkpoint is {lastGood}: resume from it with a lower learning_rate (resume: true, resume_override: [learning_rate]), set max_grad_norm, or check the data for empty completions."));
-        void Save(TrainerState state)
+        void Save(TrainerState state, object? extra)
         {
-            Checkpoints.Save(Args.OutputDir, state.GlobalStep, Model, _optimizer, state, Args.SaveTotalLimit);
+            Checkpoints.Save(Args.OutputDir, state.GlobalStep, Model, _optimizer, state, Args.SaveTotalLimit,
+                extra is null ? null : folder => SaveExtraState(extra, folder));
             lastGood = Path.Combine(Args.OutputDir, $"checkpoint-{state.GlobalStep}");
         }
         try
@@ -168,7 +195,7 @@ public abstract class Trainer : IDisposable
                 double stepLoss = 0;
                 for (int micro = 0; micro < Args.GradientAccumulationSteps; micro++)
                 {
-                    var batch = order.NextBatch(Args.PerDeviceTrainBatchSize);
+                    var batch = NextMicroBatch(order, step, micro);
                     using var scope = new TensorScope();
                     var result = ComputeLoss(batch);
                     float loss = result.Loss.Item();
@@ -181,7 +208,7 @@ public abstract class Trainer : IDisposable
                 double norm = GradientClipping.ClipByGlobalNorm(_optimizer.Parameters.Select(p => p.Tensor), Args.MaxGradNorm);
                 if (!double.IsFinite(norm)) throw Stopped(step + 1, $"the gradient norm is {norm} (the loss was {stepLoss:G4})");
                 // This step's loss and gradient are finite, so the state before its update is one training can go on from.
-                if (pending is not null) { Save(pending); pending = null; }
+                if (pending is not null) { Save(pending, pendingExtra); pending = null; pendingExtra = null; }
                 float lr = schedule.At(step);
                 _optimizer.Step(lr);
                 _optimizer.ZeroGrad();
@@ -211,17 +238,18 @@ public abstract class Trainer : IDisposable
                     var state = new TrainerState
                     {
                         GlobalStep = step, Epoch = order.Position.Epoch, Position = order.Position.Index, LastLoss = lastLoss, LoggedLoss = loggedLoss,
-                        ElapsedSeconds = Elapsed().TotalSeconds, RngStates = Model.Generators.ToDictionary(g => g.Key, g => g.Value.GetState()),
+                        ElapsedSeconds = Elapsed().TotalSeconds, RngStates = Generators.ToDictionary(g => g.Key, g => g.Value.GetState()),
                     };
-                    if (step == total) Save(state); // the weights were checked finite above; no step follows
-                    else pending = state;
+                    var extra = CaptureExtraState();
+                    if (step == total) Save(state, extra); // the weights were checked finite above; no step follows
+                    else (pending, pendingExtra) = (state, extra);
                 }
             }
         }
         catch (OperationCanceledException)
         {
             // Stopped between steps: the pending state is the current one, with finite weights and optimizer state.
-            if (pending is not null) Save(pending);
+            if (pending is not null) Save(pending, pendingExtra);
             throw;
         }
         Model.Save(Args.OutputDir);

@@ -5,24 +5,31 @@ using AlignSharp.Training.Trainers;
 namespace AlignSharp.Training.Tests.Losses;
 
 /// <summary>
-/// Cases from Fixtures/losses.json (tools/fixtures/gen_loss_fixtures.py): float32 inputs with the loss, metrics and
-/// policy-input gradients that plain-torch re-implementations of TRL's losses compute in float64.
+/// Cases from Fixtures/*losses.json (losses.json from tools/fixtures/gen_loss_fixtures.py; the online methods' files
+/// from their own scripts): float32 inputs with the loss, metrics and policy-input gradients that plain-torch
+/// re-implementations of TRL's losses compute in float64. A loss's cases are looked up in whichever file has its key.
 /// </summary>
 internal static class LossFixtures
 {
-    private static readonly Lazy<JsonDocument> Document = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "losses.json"))));
+    private static readonly Lazy<JsonDocument[]> Documents = new(() =>
+        Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Fixtures"), "*losses.json").Order(StringComparer.Ordinal)
+            .Select(f => JsonDocument.Parse(File.ReadAllText(f))).ToArray());
+
+    private static JsonElement Cases(string loss) =>
+        Documents.Value.Select(d => d.RootElement).FirstOrDefault(r => r.TryGetProperty(loss, out _)) is { ValueKind: JsonValueKind.Object } root
+            ? root.GetProperty(loss)
+            : throw new KeyNotFoundException($"no Fixtures/*losses.json has cases for '{loss}'");
 
     /// <summary>Case names of one loss, for [MemberData].</summary>
     public static TheoryData<string> Names(string loss)
     {
         var data = new TheoryData<string>();
-        foreach (var c in Document.Value.RootElement.GetProperty(loss).EnumerateArray()) data.Add(c.GetProperty("name").GetString()!);
+        foreach (var c in Cases(loss).EnumerateArray()) data.Add(c.GetProperty("name").GetString()!);
         return data;
     }
 
     public static JsonElement Case(string loss, string name) =>
-        Document.Value.RootElement.GetProperty(loss).EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+        Cases(loss).EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
 
     public static float[] Floats(this JsonElement e) => e.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
     public static int[] Ints(this JsonElement e) => e.EnumerateArray().Select(v => v.GetInt32()).ToArray();
