@@ -130,7 +130,7 @@ public abstract class OnlineTrainer : Trainer
         var rollouts = Sampler.Sample(prompts, plan.NumGenerations, plan.Sampling, seed).SelectMany(g => g).ToArray();
         _generateSeconds += clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var table = Rewards.ScoreAsync(rollouts).AsTask().GetAwaiter().GetResult();
+        var table = Rewards.ScoreAsync(rollouts).GetAwaiter().GetResult();
         _scoreSeconds += clock.Elapsed.TotalSeconds;
         return (rollouts, table);
     }
