@@ -1,5 +1,6 @@
 using AlignSharp.Training.Core;
 using AlignSharp.Training.Data;
+using AlignSharp.Training.Online;
 using AlignSharp.Training.Trainers;
 
 namespace AlignSharp.Training.Methods;
@@ -45,13 +46,24 @@ public static class TrainingMethods
         [OptionsSlot.Of(new SimPoOptions())],
         (a, m, e, o) => new SimPoTrainer(a, m, SimPo!.PairsOf(e), e.PadId, o.Get<SimPoOptions>(), e.SkippedRows));
 
-    /// <summary>Every method, in the order help texts list them.</summary>
-    public static IReadOnlyList<TrainingMethod> All { get; } = [Sft, RewardModel, Dpo, Kto, Orpo, SimPo];
+    /// <summary>Online DPO: two samples per prompt from the current policy, ranked by the reward functions, a DPO step (Guo et al. 2024; TRL's OnlineDPOTrainer).</summary>
+    public static TrainingMethod OnlineDpo { get; } = new("online_dpo", "online DPO: two samples per prompt ranked by the reward functions, a DPO step (Guo et al. 2024)", 5e-7f, DatasetKind.PromptOnly,
+        new TrlTrainer("OnlineDPOConfig", "accelerate launch examples/scripts/online_dpo.py",
+            "TRL's CLI has no online_dpo command; examples/scripts/online_dpo.py in TRL's repository runs trl.experimental.online_dpo.OnlineDPOTrainer"),
+        [OptionsSlot.Of(new OnlineDpoOptions()), OptionsSlot.Of(new OnlineRewardOptions())],
+        (a, m, e, o) =>
+        {
+            var online = OnlineDpo!.OnlineOf(e);
+            return new OnlineDpoTrainer(a, m, online.Prompts, online.Encoder, online.Rewards, o.Get<OnlineDpoOptions>(), e.SkippedRows, online.Judge);
+        });
+
+    /// <summary>Every method, in the order help texts list them: offline, then online.</summary>
+    public static IReadOnlyList<TrainingMethod> All { get; } = [Sft, RewardModel, Dpo, Kto, Orpo, SimPo, OnlineDpo];
 
     /// <summary>The names, as recipes spell them.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(m => m.Name).ToList();
 
-    /// <summary>"sft | rm | dpo | kto | orpo | simpo", for messages and help.</summary>
+    /// <summary>"sft | rm | dpo | kto | orpo | simpo | ...", for messages and help.</summary>
     public static string Choices => string.Join(" | ", Names);
 
     /// <summary>The method called <paramref name="name"/> (case-insensitive), or null.</summary>
