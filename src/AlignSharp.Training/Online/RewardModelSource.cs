@@ -27,7 +27,10 @@ public sealed record RewardModelSourceOptions
     /// </summary>
     public bool Conversational { get; init; } = true;
 
-    /// <summary>The reward model's training max_length / max_prompt_length / truncation_mode, so a long row is cut as it was in training. Default: no limit.</summary>
+    /// <summary>
+    /// The reward model's training max_length / max_prompt_length / truncation_mode, so a long row is cut as in training.
+    /// Default: no limit. (Training cuts a pair's prompt to fit its longer completion; here each response is cut alone.)
+    /// </summary>
     public TruncationOptions Truncation { get; init; } = TruncationOptions.None;
 }
 
