@@ -46,10 +46,10 @@ public static class PromptRecords
         {
             try
             {
+                var record = FromRow(row);
                 conversational ??= row.IsConversational;
                 if (row.IsConversational != conversational)
                     throw new TrainingException($"{row.Origin}: \"prompt\" is {Form(row.IsConversational)} but earlier rows hold {Form(conversational.Value)}; write every prompt in one form");
-                var record = FromRow(row);
                 if (!lines.TryAdd(record.Id, row.Origin))
                     throw new TrainingException($"{row.Origin}: id \"{record.Id}\" is also the id of {lines[record.Id]}; give every row a distinct \"id\" (or none: the row's file:line is used)");
                 prompts.Add(record);
