@@ -15,15 +15,19 @@ public class TrainingMethodsTests : IDisposable
     [Fact]
     public void Names_print_as_recipes_spell_them_and_parse_back()
     {
-        Assert.Equal(["sft", "rm", "dpo", "kto", "orpo", "simpo"], TrainingMethods.Names);
+        Assert.Equal(["sft", "rm", "dpo", "kto", "orpo", "simpo"], TrainingMethods.Names.Take(6));
+        Assert.All(TrainingMethods.All.Skip(6), m => Assert.True(m.IsOnline, $"{m} is listed after the offline methods"));
+        Assert.All(TrainingMethods.All.Take(6), m => Assert.False(m.IsOnline));
+        Assert.Contains("online_dpo", TrainingMethods.Names);
         foreach (var method in TrainingMethods.All)
         {
             Assert.Equal(method.Name, method.ToString());
             Assert.Same(method, TrainingMethods.Parse(method.Name.ToUpperInvariant(), "test"));
             Assert.False(string.IsNullOrWhiteSpace(method.Description));
         }
-        var e = Assert.Throws<TrainingException>(() => TrainingMethods.Parse("ppo", "recipe.yaml:2: method"));
-        Assert.Equal("recipe.yaml:2: method: 'ppo' is not a training method (sft | rm | dpo | kto | orpo | simpo)", e.Message);
+        var e = Assert.Throws<TrainingException>(() => TrainingMethods.Parse("ppo2", "recipe.yaml:2: method"));
+        Assert.Equal($"recipe.yaml:2: method: 'ppo2' is not a training method ({string.Join(" | ", TrainingMethods.Names)})", e.Message);
+        Assert.StartsWith("sft | rm | dpo | kto | orpo | simpo | online_dpo", TrainingMethods.Choices);
     }
 
     [Theory]
@@ -33,6 +37,7 @@ public class TrainingMethodsTests : IDisposable
     [InlineData("kto", 1e-6, DatasetKind.UnpairedPreference, "KTOConfig")]
     [InlineData("orpo", 1e-6, DatasetKind.Preference, "ORPOConfig")]
     [InlineData("simpo", 1e-6, DatasetKind.Preference, "CPOConfig")]
+    [InlineData("online_dpo", 5e-7, DatasetKind.PromptOnly, "OnlineDPOConfig")]
     public void Each_method_carries_trls_learning_rate_its_dataset_kind_and_trl_config(string name, double learningRate, DatasetKind? kind, string trlConfig)
     {
         var method = TrainingMethods.Parse(name, "test");
