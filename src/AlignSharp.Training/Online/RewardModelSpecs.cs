@@ -17,7 +17,7 @@ public sealed class RewardModelSpecs : IRewardSourceResolver
     /// <summary>rm:FOLDER.</summary>
     public static RewardSpecKind Kind { get; } = new("rm:FOLDER", "a reward model folder (*ForSequenceClassification, e.g. from `alignsharp train rm`): its score of prompt + completion");
 
-    public IReadOnlyList<RewardSpecKind> Kinds { get; } = [Kind];
+    public IReadOnlyList<RewardSpecKind> Kinds => [Kind];
 
     /// <exception cref="TrainingException">No folder given, or the folder is no reward model.</exception>
     public ISignalSource Resolve(string spec, string where)

@@ -206,7 +206,7 @@ public class TrlConfigExportTests : IDisposable
     [Fact]
     public void Online_methods_are_refused_in_one_line_naming_what_to_do_instead()
     {
-        Assert.NotEmpty(TrainingMethods.All.Where(m => m.IsOnline));
+        Assert.Contains(TrainingMethods.All, m => m.IsOnline);
         foreach (var method in TrainingMethods.All.Where(m => m.IsOnline))
         {
             string outDir = _tiny.In($"{method}-export");
