@@ -204,6 +204,7 @@ public sealed class TrainingRun : IDisposable
     /// </summary>
     private static void RequireContextLength(TrainingArguments arguments, string modelDir, TrainingMethod method)
     {
+        if (method.IsOnline) return; // online methods read no max_length: sampling stops at the model's context
         string path = Path.Combine(modelDir, "config.json");
         if (!File.Exists(path)) return; // loading the model reports the missing folder or file
         var config = ModelConfig.FromJson(File.ReadAllText(path), path);
