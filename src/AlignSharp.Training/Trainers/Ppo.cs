@@ -171,8 +171,8 @@ public static class Ppo
         if (o.MaxCompletionLength < 1) return $"max_completion_length must be at least 1, got {o.MaxCompletionLength}";
         if (!(o.Temperature > 0f) || float.IsInfinity(o.Temperature)) return $"temperature must be positive, got {o.Temperature}";
         if (o.MissingEosPenalty is { } p && !(p >= 0f)) return $"missing_eos_penalty must be ≥ 0 (it is subtracted from the score), got {p}";
-        if (o.AdaptiveKl && !(o.KlTarget > 0f)) return $"kl_target must be positive, got {o.KlTarget}";
-        if (o.AdaptiveKl && !(o.KlHorizon > 0f)) return $"kl_horizon must be positive, got {o.KlHorizon}";
+        if (!(o.KlTarget > 0f) || float.IsInfinity(o.KlTarget)) return $"kl_target must be positive, got {o.KlTarget}";
+        if (!(o.KlHorizon > 0f) || float.IsInfinity(o.KlHorizon)) return $"kl_horizon must be positive, got {o.KlHorizon}";
         return null;
     }
 

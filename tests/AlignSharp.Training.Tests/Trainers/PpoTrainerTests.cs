@@ -1,0 +1,85 @@
+using AlignSharp.Feedback;
+using AlignSharp.Models.Lora;
+using AlignSharp.Models.Transformers;
+using AlignSharp.Training.Core;
+using AlignSharp.Training.Data;
+using AlignSharp.Training.Online;
+using AlignSharp.Training.Tests.Methods;
+using AlignSharp.Training.Trainers;
+
+namespace AlignSharp.Training.Tests.Trainers;
+
+public class PpoTrainerTests : IDisposable
+{
+    private readonly TinyModel _tiny = new();
+
+    public void Dispose() => _tiny.Dispose();
+
+    /// <summary>Scores a completion by its share of the letter 'e' (a dense, deterministic signal).</summary>
+    private sealed class LetterShare : ISignalSource
+    {
+        public string Name => "letter_e";
+        public string Fingerprint => SignalFingerprint.Of(Name, 1);
+        public FeedbackLabel? Score(PromptRecord prompt, string response) =>
+            new(response.Length == 0 ? 0 : response.Count(c => c == 'e') / (double)response.Length, "share of 'e'", new Provenance(Name, SignalKind.Verifier));
+    }
+
+    private static readonly PromptRecord[] Prompts =
+        [.. Enumerable.Range(0, 8).Select(i => new PromptRecord($"p{i}", $"Write a word number {i}", "general", new Dictionary<string, string>()))];
+
+    private (PpoTrainer Trainer, PolicyAndValue Model) Create(string output, bool lora, ValueModelKind kind, PpoOptions options)
+    {
+        var args = new TrainingArguments
+        {
+            Model = _tiny.Folder, OutputDir = _tiny.In(output), PerDeviceTrainBatchSize = 2, GradientAccumulationSteps = 2, MaxSteps = 4,
+            LearningRate = 1e-3f, LoggingSteps = 1, SaveSteps = 1000, Seed = 3,
+        };
+        var body = HuggingFaceFolder.Load(_tiny.Folder);
+        TrainableModel policy = lora ? new LoraCausalLm(body, new LoraConfig(Rank: 4, Alpha: 8), seed: 2) : new FullCausalLm(body);
+        var model = kind == ValueModelKind.Separate
+            ? PolicyAndValue.WithCritic(policy, ValueHeadModel.Create(HuggingFaceFolder.Load(_tiny.Folder), seed: 4))   // a critic started from the policy, as TRL's examples
+            : PolicyAndValue.WithSharedHead(policy, seed: 4);
+        var rewards = new RewardFunctions([new RewardFunction(new LetterShare())]);
+        return (new PpoTrainer(args, model, Prompts, ExampleTokenizer.FromFolder(_tiny.Folder), rewards, options with { ValueModel = kind }), model);
+    }
+
+    [Theory]
+    [InlineData(false, ValueModelKind.Separate)]
+    [InlineData(true, ValueModelKind.Shared)]
+    public void Trains_the_policy_and_the_critic(bool lora, ValueModelKind kind)
+    {
+        var options = new PpoOptions { MaxCompletionLength = 6, Temperature = 1f, NumPpoEpochs = 2, AdaptiveKl = true, KlTarget = 0.01f, KlHorizon = 4 };
+        var (trainer, model) = Create($"run-{lora}-{kind}", lora, kind, options);
+        using var _ = trainer;
+        var before = model.Trainable.ToDictionary(t => t.Name, t => t.Tensor.ToArray());
+        var logged = new List<IReadOnlyDictionary<string, double>>();
+        trainer.Progress += p => logged.Add(p.Metrics);
+        var result = trainer.Train();
+
+        Assert.Equal(4, result.Steps);
+        Assert.True(double.IsFinite(result.FinalLoss), $"final loss {result.FinalLoss}");
+        foreach (var m in logged)
+            foreach (var key in new[] { "loss/policy_avg", "loss/value_avg", "objective/kl", "objective/scores", "policy/clipfrac_avg", "policy/entropy_avg" })
+                Assert.True(m.ContainsKey(key) && double.IsFinite(m[key]), $"metric {key} missing or not finite");
+        // The first pass over each batch sees the policy that sampled it: ratio 1 up to float rounding.
+        Assert.Contains(logged, m => m.TryGetValue("sampling/logp_max_deviation", out var d) && d < 1e-4);
+        foreach (var (name, tensor) in model.Trainable.Where(t => t.Name.StartsWith("value_model.score") || t.Name == PolicyAndValue.ValueHeadName || t.Name.Contains("lora_B") || t.Name.EndsWith("embed_tokens.weight")))
+            Assert.False(before[name].SequenceEqual(tensor.ToArray()), $"{name} did not move");
+        Assert.Contains(model.Policy.Trainable, t => !before[t.Name].SequenceEqual(t.Tensor.ToArray()));
+        Assert.NotEqual(0.05f, trainer.KlCoef);   // the adaptive controller moved it
+        Assert.True(File.Exists(Path.Combine(_tiny.In($"run-{lora}-{kind}"), kind == ValueModelKind.Separate ? "value_model/model.safetensors" : PolicyAndValue.ValueHeadFile))
+            || Directory.Exists(Path.Combine(_tiny.In($"run-{lora}-{kind}"), PolicyAndValue.ValueModelFolder)));
+    }
+
+    [Fact]
+    public void Refuses_a_critic_of_the_other_kind()
+    {
+        var e = Assert.Throws<TrainingException>(() =>
+        {
+            var args = new TrainingArguments { Model = _tiny.Folder, OutputDir = _tiny.In("refused") };
+            using var model = PolicyAndValue.WithSharedHead(new FullCausalLm(HuggingFaceFolder.Load(_tiny.Folder)), seed: 1);
+            new PpoTrainer(args, model, Prompts, ExampleTokenizer.FromFolder(_tiny.Folder), new RewardFunctions([new RewardFunction(new LetterShare())]), new PpoOptions());
+        });
+        Assert.Contains("value_model", e.Message);
+    }
+}
