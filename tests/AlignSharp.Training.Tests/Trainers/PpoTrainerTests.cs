@@ -27,13 +27,16 @@ public class PpoTrainerTests : IDisposable
     private static readonly PromptRecord[] Prompts =
         [.. Enumerable.Range(0, 8).Select(i => new PromptRecord($"p{i}", $"Write a word number {i}", "general", new Dictionary<string, string>()))];
 
-    private (PpoTrainer Trainer, PolicyAndValue Model) Create(string output, bool lora, ValueModelKind kind, PpoOptions options)
+    private static readonly PpoOptions Options = new() { MaxCompletionLength = 6, Temperature = 1f, NumPpoEpochs = 2, AdaptiveKl = true, KlTarget = 0.01f, KlHorizon = 4 };
+
+    private TrainingArguments Args(string output) => new()
     {
-        var args = new TrainingArguments
-        {
-            Model = _tiny.Folder, OutputDir = _tiny.In(output), PerDeviceTrainBatchSize = 2, GradientAccumulationSteps = 2, MaxSteps = 4,
-            LearningRate = 1e-3f, LoggingSteps = 1, SaveSteps = 1000, Seed = 3,
-        };
+        Model = _tiny.Folder, OutputDir = _tiny.In(output), PerDeviceTrainBatchSize = 2, GradientAccumulationSteps = 2, MaxSteps = 4,
+        LearningRate = 1e-3f, LoggingSteps = 1, SaveSteps = 1000, Seed = 3,
+    };
+
+    private (PpoTrainer Trainer, PolicyAndValue Model) Create(TrainingArguments args, bool lora, ValueModelKind kind, PpoOptions options)
+    {
         var body = HuggingFaceFolder.Load(_tiny.Folder);
         TrainableModel policy = lora ? new LoraCausalLm(body, new LoraConfig(Rank: 4, Alpha: 8), seed: 2) : new FullCausalLm(body);
         var model = kind == ValueModelKind.Separate
@@ -48,8 +51,7 @@ public class PpoTrainerTests : IDisposable
     [InlineData(true, ValueModelKind.Shared)]
     public void Trains_the_policy_and_the_critic(bool lora, ValueModelKind kind)
     {
-        var options = new PpoOptions { MaxCompletionLength = 6, Temperature = 1f, NumPpoEpochs = 2, AdaptiveKl = true, KlTarget = 0.01f, KlHorizon = 4 };
-        var (trainer, model) = Create($"run-{lora}-{kind}", lora, kind, options);
+        var (trainer, model) = Create(Args($"run-{lora}-{kind}"), lora, kind, Options);
         using var _ = trainer;
         var before = model.Trainable.ToDictionary(t => t.Name, t => t.Tensor.ToArray());
         var logged = new List<IReadOnlyDictionary<string, double>>();
@@ -67,8 +69,43 @@ public class PpoTrainerTests : IDisposable
             Assert.False(before[name].SequenceEqual(tensor.ToArray()), $"{name} did not move");
         Assert.Contains(model.Policy.Trainable, t => !before[t.Name].SequenceEqual(t.Tensor.ToArray()));
         Assert.NotEqual(0.05f, trainer.KlCoef);   // the adaptive controller moved it
-        Assert.True(File.Exists(Path.Combine(_tiny.In($"run-{lora}-{kind}"), kind == ValueModelKind.Separate ? "value_model/model.safetensors" : PolicyAndValue.ValueHeadFile))
-            || Directory.Exists(Path.Combine(_tiny.In($"run-{lora}-{kind}"), PolicyAndValue.ValueModelFolder)));
+        string output = _tiny.In($"run-{lora}-{kind}");   // the policy as its own folder, the critic beside it
+        Assert.True(File.Exists(Path.Combine(output, lora ? "adapter_config.json" : "config.json")));
+        Assert.True(kind == ValueModelKind.Separate ? File.Exists(Path.Combine(output, PolicyAndValue.ValueModelFolder, "config.json")) : File.Exists(Path.Combine(output, PolicyAndValue.ValueHeadFile)));
+    }
+
+    /// <summary>
+    /// Killed mid rollout batch and resumed: the same weights (policy and critic) and KL coefficient as a run that went
+    /// straight through (each rollout batch is 2 epochs × 1 optimizer step; the checkpoint at step 3 is inside the second).
+    /// </summary>
+    [Theory]
+    [InlineData(false, ValueModelKind.Separate)]
+    [InlineData(true, ValueModelKind.Shared)]
+    public void Killed_and_resumed_run_ends_bitwise_equal(bool lora, ValueModelKind kind)
+    {
+        (float[] Weights, float KlCoef) Train(string name, bool interrupt)
+        {
+            var args = Args(name) with { MaxSteps = 6, SaveSteps = 3 };
+            if (interrupt)
+            {
+                using var cts = new CancellationTokenSource();
+                var (first, _) = Create(args, lora, kind, Options);
+                using (first)
+                {
+                    first.Progress += p => { if (p.Step == 4) cts.Cancel(); };
+                    Assert.Throws<OperationCanceledException>(() => first.Train(cts.Token));
+                }
+                args = args with { Resume = true };
+            }
+            var (trainer, model) = Create(args, lora, kind, Options);
+            using var _ = trainer;
+            trainer.Train();
+            return (model.Trainable.SelectMany(t => t.Tensor.ToArray()).ToArray(), trainer.KlCoef);
+        }
+        var straight = Train("straight", interrupt: false);
+        var resumed = Train("resumed", interrupt: true);
+        Assert.Equal(straight.KlCoef, resumed.KlCoef);
+        Assert.True(straight.Weights.AsSpan().SequenceEqual(resumed.Weights), "the resumed run trained different weights");
     }
 
     [Fact]
