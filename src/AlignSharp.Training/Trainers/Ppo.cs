@@ -6,10 +6,11 @@
 // Huang et al. 2024, "The N+ Implementation Details of RLHF with PPO: A Case Study on TL;DR Summarization",
 // https://arxiv.org/abs/2403.17031 (the layout TRL's PPOTrainer follows: score one position past the completion,
 // values kept one position further than the policy mask, whitened advantages, value clipping).
-// TRL followed: trl/experimental/ppo/ppo_trainer.py and ppo_config.py at huggingface/trl commit d6196b61
-// (TRL's PPOTrainer after its move to trl.experimental): steps 3-6 of its rollout (missing_eos_penalty, k1/k3 reward,
-// whiten_rewards, the GAE loop, advantage whitening) and its minibatch loss and metrics. The adaptive controller is
-// TRL <= 0.11's AdaptiveKLController (Ziegler et al.; target 6, horizon 10000), which the current trainer dropped.
+// TRL followed: trl/experimental/ppo/ppo_trainer.py at huggingface/trl commit d6196b61 (TRL's PPOTrainer after its
+// move to trl.experimental): steps 3-6 of its rollout (missing_eos_penalty, k1/k3 reward, whiten_rewards, the GAE loop,
+// advantage whitening) and its minibatch loss and metrics; defaults from trl/experimental/ppo/ppo_config.py (read at
+// commit 2d3eb40). The adaptive controller is the AdaptiveKLController of TRL's PPOTrainer before v0.12 (Ziegler et
+// al.; adap_kl_ctrl with target 6, horizon 10000), which the current trainer dropped.
 using System.ComponentModel;
 using AlignSharp.Tensors;
 
