@@ -28,4 +28,7 @@ public static class CompletionLogProbs
     /// <param name="withAdapters">false: the base model alone for this call (a LoRA run's reference).</param>
     public static CompletionForward Compute(TransformerModel model, IReadOnlyList<CompletionRow> rows, float temperature = 1f,
         bool withAdapters = true, bool entropy = false, bool keepHidden = false) => throw new NotImplementedException();
+
+    /// <summary>max |forward − sampling| log-prob over every real completion token of <paramref name="rollouts"/> (the rows of <paramref name="forward"/>).</summary>
+    public static float MaxDeviation(CompletionForward forward, IReadOnlyList<AlignSharp.Feedback.Rollout> rollouts) => throw new NotImplementedException();
 }
