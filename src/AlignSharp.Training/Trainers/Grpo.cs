@@ -65,8 +65,64 @@ public enum ImportanceSamplingLevel
     Sequence,
 }
 
+/// <summary>
+/// The generation and reuse keys every policy-gradient method shares (TRL's GRPOConfig/RLOOConfig names and defaults):
+/// num_iterations, mask_truncated_completions, max_completion_length, max_prompt_length, temperature, top_p, top_k,
+/// steps_per_generation.
+/// </summary>
+public abstract record PolicyGradientOptions
+{
+    /// <summary>TRL's <c>num_iterations</c> (μ): optimisation passes over each generation batch. Default 1.</summary>
+    [Description("passes over each generation batch (μ); above 1 the ratio departs from 1")]
+    public int NumIterations { get; init; } = 1;
+
+    /// <summary>TRL's <c>mask_truncated_completions</c>: completions cut at max_completion_length get no loss. Default false.</summary>
+    [Description("exclude completions that hit max_completion_length from the loss")]
+    public bool MaskTruncatedCompletions { get; init; }
+
+    /// <summary>TRL's <c>max_completion_length</c>: most tokens generated per completion. Default 256.</summary>
+    [Description("most tokens generated per completion")]
+    public int MaxCompletionLength { get; init; } = 256;
+
+    /// <summary>TRL's <c>max_prompt_length</c>: prompts are cut to their last tokens beyond it; null: no cut. Default 512.</summary>
+    [Description("prompts longer than this keep their last tokens (null: no cut)")]
+    public int? MaxPromptLength { get; init; } = 512;
+
+    /// <summary>TRL's <c>temperature</c> of sampling (the training forward divides logits by it too). Default 1.</summary>
+    [Description("sampling temperature")]
+    public float Temperature { get; init; } = 1f;
+
+    /// <summary>TRL's <c>top_p</c>: nucleus sampling mass in (0, 1]. Default 1 (off).</summary>
+    [Description("nucleus sampling mass in (0, 1]; 1 is off")]
+    public float TopP { get; init; } = 1f;
+
+    /// <summary>TRL's <c>top_k</c>: sample among the k likeliest tokens; 0 is off. Default 0.</summary>
+    [Description("sample among the k likeliest tokens; 0 is off")]
+    public int TopK { get; init; }
+
+    /// <summary>TRL's <c>steps_per_generation</c>: micro-batches per generation batch. Default null: gradient_accumulation_steps.</summary>
+    [Description("micro-batches per generation batch (null: gradient_accumulation_steps)")]
+    public int? StepsPerGeneration { get; init; }
+
+    /// <summary>The sampler's options for these keys.</summary>
+    public Online.SamplingOptions Sampling => new() { MaxNewTokens = MaxCompletionLength, Temperature = Temperature, TopP = TopP, TopK = TopK };
+
+    /// <summary>What is wrong with these keys, in recipe terms (null when nothing is).</summary>
+    internal string? SamplingProblem()
+    {
+        if (NumIterations < 1) return $"num_iterations must be at least 1, got {NumIterations}";
+        if (StepsPerGeneration is < 1) return $"steps_per_generation must be at least 1 or null, got {StepsPerGeneration}";
+        if (MaxCompletionLength < 1) return $"max_completion_length must be at least 1, got {MaxCompletionLength}";
+        if (MaxPromptLength is < 1) return $"max_prompt_length must be at least 1 or null, got {MaxPromptLength}";
+        if (!(Temperature > 0f) || float.IsInfinity(Temperature)) return $"temperature must be a positive finite number, got {Temperature}";
+        if (!(TopP > 0f && TopP <= 1f)) return $"top_p must be in (0, 1], got {TopP}";
+        if (TopK < 0) return $"top_k must be ≥ 0 (0 is off), got {TopK}";
+        return null;
+    }
+}
+
 /// <summary>Options of GRPO (TRL's GRPOConfig keys and current defaults; <c>dynamic_sampling</c> is ours, from DAPO).</summary>
-public sealed record GrpoOptions
+public sealed record GrpoOptions : PolicyGradientOptions
 {
     /// <summary>TRL's <c>num_generations</c>: completions sampled per prompt (the group size G, at least 2). Default 8.</summary>
     [Description("completions sampled per prompt (group size, at least 2)")]
@@ -99,38 +155,6 @@ public sealed record GrpoOptions
     /// <summary>TRL's <c>importance_sampling_level</c>. Default <see cref="Trainers.ImportanceSamplingLevel.Token"/>.</summary>
     [Description("importance ratio per token, or per sequence (GSPO)")]
     public ImportanceSamplingLevel ImportanceSamplingLevel { get; init; } = ImportanceSamplingLevel.Token;
-
-    /// <summary>TRL's <c>num_iterations</c> (μ): optimisation passes over each generation batch. Default 1.</summary>
-    [Description("passes over each generation batch (μ); above 1 the ratio departs from 1")]
-    public int NumIterations { get; init; } = 1;
-
-    /// <summary>TRL's <c>mask_truncated_completions</c>: completions cut at max_completion_length get no loss. Default false.</summary>
-    [Description("exclude completions that hit max_completion_length from the loss")]
-    public bool MaskTruncatedCompletions { get; init; }
-
-    /// <summary>TRL's <c>max_completion_length</c>: most tokens generated per completion. Default 256.</summary>
-    [Description("most tokens generated per completion")]
-    public int MaxCompletionLength { get; init; } = 256;
-
-    /// <summary>TRL's <c>max_prompt_length</c>: prompts are cut to their last tokens beyond it; null: no cut. Default 512.</summary>
-    [Description("prompts longer than this keep their last tokens (null: no cut)")]
-    public int? MaxPromptLength { get; init; } = 512;
-
-    /// <summary>TRL's <c>temperature</c> of sampling (the training forward divides logits by it too). Default 1.</summary>
-    [Description("sampling temperature")]
-    public float Temperature { get; init; } = 1f;
-
-    /// <summary>TRL's <c>top_p</c>: nucleus sampling mass in (0, 1]. Default 1 (off).</summary>
-    [Description("nucleus sampling mass in (0, 1]; 1 is off")]
-    public float TopP { get; init; } = 1f;
-
-    /// <summary>TRL's <c>top_k</c>: sample among the k likeliest tokens; 0 is off. Default 0.</summary>
-    [Description("sample among the k likeliest tokens; 0 is off")]
-    public int TopK { get; init; }
-
-    /// <summary>TRL's <c>steps_per_generation</c>: micro-batches per generation batch. Default null: gradient_accumulation_steps.</summary>
-    [Description("micro-batches per generation batch (null: gradient_accumulation_steps)")]
-    public int? StepsPerGeneration { get; init; }
 
     /// <summary>DAPO's dynamic sampling (ours; not in TRL): groups whose rewards are all equal are dropped and more are generated. Default false.</summary>
     [Description("DAPO dynamic sampling: drop groups whose rewards are all equal and sample more")]
@@ -171,9 +195,7 @@ public static class Grpo
         if (options.NumGenerations < 2) return $"num_generations must be at least 2 (advantages compare completions of one prompt), got {options.NumGenerations}";
         if (ClipProblem(options.Epsilon, options.EpsilonHigh, options.Delta) is { } clip) return clip;
         if (!(options.Beta >= 0f) || float.IsInfinity(options.Beta)) return $"beta must be a finite number ≥ 0, got {options.Beta}";
-        if (options.NumIterations < 1) return $"num_iterations must be at least 1, got {options.NumIterations}";
-        if (options.StepsPerGeneration is < 1) return $"steps_per_generation must be at least 1 or null, got {options.StepsPerGeneration}";
-        return SamplingProblem(options.MaxCompletionLength, options.MaxPromptLength, options.Temperature, options.TopP, options.TopK);
+        return options.SamplingProblem();
     }
 
     internal static string? ClipProblem(float epsilon, float? epsilonHigh, float? delta)
@@ -181,16 +203,6 @@ public static class Grpo
         if (!(epsilon >= 0f && epsilon < 1f)) return $"epsilon must be in [0, 1), got {epsilon}";
         if (epsilonHigh is { } high && !(high >= 0f && !float.IsInfinity(high))) return $"epsilon_high must be a finite number ≥ 0 or null, got {high}";
         if (delta is { } d && !(d > 1f && !float.IsInfinity(d))) return $"delta must be a finite number above 1 (TRL recommends > 1 + epsilon_high) or null, got {d}";
-        return null;
-    }
-
-    internal static string? SamplingProblem(int maxCompletionLength, int? maxPromptLength, float temperature, float topP, int topK)
-    {
-        if (maxCompletionLength < 1) return $"max_completion_length must be at least 1, got {maxCompletionLength}";
-        if (maxPromptLength is < 1) return $"max_prompt_length must be at least 1 or null, got {maxPromptLength}";
-        if (!(temperature > 0f) || float.IsInfinity(temperature)) return $"temperature must be a positive finite number, got {temperature}";
-        if (!(topP > 0f && topP <= 1f)) return $"top_p must be in (0, 1], got {topP}";
-        if (topK < 0) return $"top_k must be ≥ 0 (0 is off), got {topK}";
         return null;
     }
 

@@ -14,7 +14,7 @@ using AlignSharp.Tensors;
 namespace AlignSharp.Training.Trainers;
 
 /// <summary>Options of REINFORCE++ (OpenRLHF's argument names and defaults where TRL has none).</summary>
-public sealed record ReinforcePlusPlusOptions
+public sealed record ReinforcePlusPlusOptions : PolicyGradientOptions
 {
     /// <summary>OpenRLHF's <c>n_samples_per_prompt</c>: completions per prompt. Default 1 (REINFORCE++ needs no group).</summary>
     [Description("completions sampled per prompt (REINFORCE++ needs no group; 1 is fine)")]
@@ -40,38 +40,6 @@ public sealed record ReinforcePlusPlusOptions
     [Description("divide the centred advantages by their std over all active tokens of the batch")]
     public bool AdvantageStdNorm { get; init; } = true;
 
-    /// <summary>Optimisation passes over each generation batch (OpenRLHF's <c>max_epochs</c>). Default 1.</summary>
-    [Description("passes over each generation batch")]
-    public int NumIterations { get; init; } = 1;
-
-    /// <summary>Completions cut at max_completion_length get no loss. Default false.</summary>
-    [Description("exclude completions that hit max_completion_length from the loss")]
-    public bool MaskTruncatedCompletions { get; init; }
-
-    /// <summary>Most tokens generated per completion. Default 256.</summary>
-    [Description("most tokens generated per completion")]
-    public int MaxCompletionLength { get; init; } = 256;
-
-    /// <summary>Prompts keep their last tokens beyond this; null: no cut. Default 512.</summary>
-    [Description("prompts longer than this keep their last tokens (null: no cut)")]
-    public int? MaxPromptLength { get; init; } = 512;
-
-    /// <summary>Sampling temperature. Default 1.</summary>
-    [Description("sampling temperature")]
-    public float Temperature { get; init; } = 1f;
-
-    /// <summary>Nucleus sampling mass. Default 1 (off).</summary>
-    [Description("nucleus sampling mass in (0, 1]; 1 is off")]
-    public float TopP { get; init; } = 1f;
-
-    /// <summary>Top-k sampling; 0 is off. Default 0.</summary>
-    [Description("sample among the k likeliest tokens; 0 is off")]
-    public int TopK { get; init; }
-
-    /// <summary>Micro-batches per generation batch. Default null: gradient_accumulation_steps.</summary>
-    [Description("micro-batches per generation batch (null: gradient_accumulation_steps)")]
-    public int? StepsPerGeneration { get; init; }
-
     /// <summary>The upper clipping ε: <see cref="EpsilonHigh"/>, or <see cref="Epsilon"/> when unset.</summary>
     public float EffectiveEpsilonHigh => EpsilonHigh ?? Epsilon;
 }
@@ -93,9 +61,7 @@ public static class ReinforcePlusPlus
         if (Grpo.ClipProblem(options.Epsilon, options.EpsilonHigh, null) is { } clip) return clip;
         if (!(options.Beta >= 0f) || float.IsInfinity(options.Beta)) return $"beta must be a finite number ≥ 0, got {options.Beta}";
         if (!(options.Gamma > 0f && options.Gamma <= 1f)) return $"gamma must be in (0, 1], got {options.Gamma}";
-        if (options.NumIterations < 1) return $"num_iterations must be at least 1, got {options.NumIterations}";
-        if (options.StepsPerGeneration is < 1) return $"steps_per_generation must be at least 1 or null, got {options.StepsPerGeneration}";
-        return Grpo.SamplingProblem(options.MaxCompletionLength, options.MaxPromptLength, options.Temperature, options.TopP, options.TopK);
+        return options.SamplingProblem();
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ using AlignSharp.Tensors;
 namespace AlignSharp.Training.Trainers;
 
 /// <summary>Options of RLOO (TRL's RLOOConfig keys and current defaults).</summary>
-public sealed record RlooOptions
+public sealed record RlooOptions : PolicyGradientOptions
 {
     /// <summary>TRL's <c>num_generations</c>: completions per prompt (k, at least 2). Default 2.</summary>
     [Description("completions sampled per prompt (k, at least 2)")]
@@ -36,38 +36,6 @@ public sealed record RlooOptions
     [Description("whiten the advantages over the whole generation batch")]
     public bool NormalizeAdvantages { get; init; }
 
-    /// <summary>TRL's <c>num_iterations</c>: optimisation passes over each generation batch. Default 1.</summary>
-    [Description("passes over each generation batch")]
-    public int NumIterations { get; init; } = 1;
-
-    /// <summary>TRL's <c>mask_truncated_completions</c>. Default false.</summary>
-    [Description("exclude completions that hit max_completion_length from the loss")]
-    public bool MaskTruncatedCompletions { get; init; }
-
-    /// <summary>TRL's <c>max_completion_length</c>. Default 256.</summary>
-    [Description("most tokens generated per completion")]
-    public int MaxCompletionLength { get; init; } = 256;
-
-    /// <summary>TRL's <c>max_prompt_length</c>; null: no cut. Default 512.</summary>
-    [Description("prompts longer than this keep their last tokens (null: no cut)")]
-    public int? MaxPromptLength { get; init; } = 512;
-
-    /// <summary>TRL's <c>temperature</c>. Default 1.</summary>
-    [Description("sampling temperature")]
-    public float Temperature { get; init; } = 1f;
-
-    /// <summary>TRL's <c>top_p</c>. Default 1 (off).</summary>
-    [Description("nucleus sampling mass in (0, 1]; 1 is off")]
-    public float TopP { get; init; } = 1f;
-
-    /// <summary>TRL's <c>top_k</c>; 0 is off. Default 0.</summary>
-    [Description("sample among the k likeliest tokens; 0 is off")]
-    public int TopK { get; init; }
-
-    /// <summary>TRL's <c>steps_per_generation</c>. Default null: gradient_accumulation_steps.</summary>
-    [Description("micro-batches per generation batch (null: gradient_accumulation_steps)")]
-    public int? StepsPerGeneration { get; init; }
-
     /// <summary>The upper clipping ε: <see cref="EpsilonHigh"/>, or <see cref="Epsilon"/> when unset.</summary>
     public float EffectiveEpsilonHigh => EpsilonHigh ?? Epsilon;
 }
@@ -88,9 +56,7 @@ public static class Rloo
         if (options.NumGenerations < 2) return $"num_generations must be at least 2 (the baseline is the other completions' mean), got {options.NumGenerations}";
         if (Grpo.ClipProblem(options.Epsilon, options.EpsilonHigh, null) is { } clip) return clip;
         if (!(options.Beta >= 0f) || float.IsInfinity(options.Beta)) return $"beta must be a finite number ≥ 0, got {options.Beta}";
-        if (options.NumIterations < 1) return $"num_iterations must be at least 1, got {options.NumIterations}";
-        if (options.StepsPerGeneration is < 1) return $"steps_per_generation must be at least 1 or null, got {options.StepsPerGeneration}";
-        return Grpo.SamplingProblem(options.MaxCompletionLength, options.MaxPromptLength, options.Temperature, options.TopP, options.TopK);
+        return options.SamplingProblem();
     }
 
     /// <summary>[B] Σ_t m·(logπ_old − logπ_ref): the k1 KL of each sequence, as TRL subtracts it from the reward.</summary>
