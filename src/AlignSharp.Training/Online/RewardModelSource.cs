@@ -167,7 +167,7 @@ public sealed class RewardModelSource : ISignalSource, IDisposable
             }
             double elapsedMs = (DateTimeOffset.UtcNow - started).TotalMilliseconds / chunk.Length;
             for (int k = 0; k < chunk.Length; k++)
-                labels[chunk[k]] = new FeedbackLabel(scores[k], $"reward model score {scores[k]:0.###}",
+                labels[chunk[k]] = new FeedbackLabel(scores[k], FormattableString.Invariant($"reward model score {scores[k]:0.###}"),
                     new Provenance(Name, SignalKind.Judge, Model: _modelId, Fingerprint: Fingerprint, CreatedAt: started, ElapsedMs: elapsedMs));
         }
         return labels;

@@ -78,6 +78,11 @@ public class RewardModelSourceTests : IDisposable
         Assert.True(maxTrainer <= 1e-5, $"batched vs the trainer's scores: max |Δ| {maxTrainer}");
         Assert.True(maxSingle <= 1e-5, $"batched vs one by one: max |Δ| {maxSingle}");
         Assert.True(expected.Distinct().Count() > n, "the scores should vary across rows");
+
+        // As a reward function: the same scores, in rollout order.
+        var rollouts = items.Select(item => new Rollout(item.Prompt, [], [], [], item.Response, FinishReason.Stop)).ToArray();
+        var table = await new RewardFunctions([new(source)]).ScoreAsync(rollouts);
+        Assert.Equal(batched.Select(l => (float)l!.Score), table.Column(0));
     }
 
     [Fact]
