@@ -41,7 +41,8 @@ internal static class TrainCommand
         yield return "recipe keys (YAML or --set), with their defaults:";
         yield return $"  {TrainingRecipe.MethodKey}: {method}".PadRight(36)
             + $"the training method; `alignsharp run RECIPE` reads it, `train METHOD` checks it matches ({TrainingMethods.Choices})";
-        foreach (var line in ConfigBinder.Describe(method.DefaultArguments)) yield return line;
+        var own = method.OptionKeys.ToHashSet();   // a shared key the method declares itself is listed with the method's keys
+        foreach (var line in ConfigBinder.Describe(method.DefaultArguments).Where(l => !own.Contains(l.TrimStart().Split(':')[0]))) yield return line;
         if (method.DefaultOptions.Count > 0)
         {
             yield return "";

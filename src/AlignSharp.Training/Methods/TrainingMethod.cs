@@ -28,13 +28,13 @@ public sealed class TrainingMethod
     /// <summary>One line: what the method trains and the paper (or TRL trainer) it follows.</summary>
     public string Description { get; }
 
-    /// <summary>TRL's default learning rate for the method's config (SFTConfig 2e-5, RewardConfig 1e-4, DPO/KTO/ORPO/CPO/GRPO configs 1e-6, OnlineDPOConfig 5e-7).</summary>
+    /// <summary>TRL's default learning rate for the method's config (SFTConfig 2e-5, RewardConfig 1e-4, DPO/KTO/ORPO/CPO/GRPO/RLOO configs 1e-6, OnlineDPOConfig 5e-7, PPOConfig 5e-5).</summary>
     public float DefaultLearningRate { get; }
 
     /// <summary>The dataset kind every row must have; null for SFT, which reads language-modeling and prompt-completion rows; prompt-only for the online methods.</summary>
     public DatasetKind? DatasetKind { get; }
 
-    /// <summary>The TRL trainer that runs the same method on GPUs (for <c>alignsharp export trl</c>).</summary>
+    /// <summary>The TRL trainer that runs the same method on GPUs (for <c>alignsharp export trl</c>; OpenRLHF's for REINFORCE++, which TRL lacks).</summary>
     public TrlTrainer Trl { get; }
 
     /// <summary>The training arguments a recipe starts from: TRL's learning rate for the method, output_dir runs/NAME.</summary>
@@ -151,6 +151,6 @@ internal sealed record OptionsSlot(object Defaults, Func<IDictionary<string, (st
 /// that runs it with a YAML config (TRL's CLI where it has the method, else TRL's example script).
 /// </summary>
 /// <param name="ConfigClass">TRL's config dataclass: "DPOConfig", "CPOConfig", ...</param>
-/// <param name="Command">The command before <c>--config FILE</c>: "trl dpo", or "accelerate launch examples/scripts/orpo.py".</param>
+/// <param name="Command">The command before <c>--config FILE</c>: "trl dpo", or "accelerate launch examples/scripts/orpo.py" (for REINFORCE++, which TRL lacks, OpenRLHF's launcher, which takes flags).</param>
 /// <param name="Note">Why the command is what it is, when it is not TRL's CLI (null otherwise).</param>
 public sealed record TrlTrainer(string ConfigClass, string Command, string? Note = null);

@@ -57,8 +57,49 @@ public static class TrainingMethods
             return new OnlineDpoTrainer(a, m, online.Prompts, online.Encoder, online.Rewards, o.Get<OnlineDpoOptions>(), e.SkippedRows, online.Judge);
         });
 
+    /// <summary>Group Relative Policy Optimization: groups of samples per prompt, group-relative advantages, clipped ratio (Shao et al. 2024; TRL's GRPOTrainer).</summary>
+    public static TrainingMethod Grpo { get; } = new("grpo", "Group Relative Policy Optimization: group-relative advantages over num_generations samples per prompt (Shao et al. 2024; TRL's GRPOTrainer)", 1e-6f, DatasetKind.PromptOnly,
+        new TrlTrainer("GRPOConfig", "trl grpo"), [OptionsSlot.Of(new GrpoOptions()), OptionsSlot.Of(new OnlineRewardOptions())],
+        (a, m, e, o) =>
+        {
+            var online = Grpo!.OnlineOf(e);
+            return new GrpoTrainer(a, m, online.Prompts, online.Encoder, online.Rewards, o.Get<GrpoOptions>(), e.SkippedRows);
+        });
+
+    /// <summary>REINFORCE leave-one-out: each sample's baseline is the mean reward of the others of its prompt (Ahmadian et al. 2024; TRL's RLOOTrainer).</summary>
+    public static TrainingMethod Rloo { get; } = new("rloo", "REINFORCE Leave-One-Out: the other samples of a prompt are each sample's baseline (Ahmadian et al. 2024; TRL's RLOOTrainer)", 1e-6f, DatasetKind.PromptOnly,
+        new TrlTrainer("RLOOConfig", "trl rloo"), [OptionsSlot.Of(new RlooOptions()), OptionsSlot.Of(new OnlineRewardOptions())],
+        (a, m, e, o) =>
+        {
+            var online = Rloo!.OnlineOf(e);
+            return new RlooTrainer(a, m, online.Prompts, online.Encoder, online.Rewards, o.Get<RlooOptions>(), e.SkippedRows);
+        });
+
+    /// <summary>REINFORCE++: per-token KL-penalised returns with global advantage normalisation (Hu 2025; OpenRLHF's advantage_estimator reinforce).</summary>
+    public static TrainingMethod ReinforcePlusPlus { get; } = new("reinforce_pp", "REINFORCE++: KL-penalised returns, advantages normalised over the whole batch (Hu 2025; OpenRLHF)", 1e-6f, DatasetKind.PromptOnly,
+        new TrlTrainer("REINFORCE++ (OpenRLHF)", "python -m openrlhf.cli.train_ppo_ray --advantage_estimator reinforce",
+            "TRL has no REINFORCE++ trainer; OpenRLHF's train_ppo_ray with --advantage_estimator reinforce runs it (its actor learning rate default is 1e-6)"),
+        [OptionsSlot.Of(new ReinforcePlusPlusOptions()), OptionsSlot.Of(new OnlineRewardOptions())],
+        (a, m, e, o) =>
+        {
+            var online = ReinforcePlusPlus!.OnlineOf(e);
+            return new ReinforcePlusPlusTrainer(a, m, online.Prompts, online.Encoder, online.Rewards, o.Get<ReinforcePlusPlusOptions>(), e.SkippedRows);
+        });
+
+    /// <summary>PPO for RLHF: a critic, per-token KL penalty in the reward, GAE, clipped policy and value losses (Schulman et al. 2017, Ouyang et al. 2022; TRL's PPOTrainer).</summary>
+    public static TrainingMethod Ppo { get; } = new("ppo", "PPO (RLHF): a critic, KL-penalised per-token rewards, GAE, clipped policy and value losses (Schulman et al. 2017; Ouyang et al. 2022)", 5e-5f, DatasetKind.PromptOnly,
+        new TrlTrainer("PPOConfig", "accelerate launch examples/scripts/ppo/ppo.py",
+            "TRL's CLI has no ppo command; examples/scripts/ppo/ppo.py in TRL's repository runs trl.experimental.ppo.PPOTrainer (PPOConfig keeps transformers' learning rate, 5e-5)"),
+        [OptionsSlot.Of(new PpoOptions()), OptionsSlot.Of(new OnlineRewardOptions())],
+        (a, m, e, o) =>
+        {
+            var online = Ppo!.OnlineOf(e);
+            var model = m as PolicyAndValue ?? throw new ArgumentException("ppo trains a PolicyAndValue (the policy with its critic)", "model");
+            return new PpoTrainer(a, model, online.Prompts, online.Encoder, online.Rewards, o.Get<PpoOptions>(), e.SkippedRows);
+        });
+
     /// <summary>Every method, in the order help texts list them: offline, then online.</summary>
-    public static IReadOnlyList<TrainingMethod> All { get; } = [Sft, RewardModel, Dpo, Kto, Orpo, SimPo, OnlineDpo];
+    public static IReadOnlyList<TrainingMethod> All { get; } = [Sft, RewardModel, Dpo, Kto, Orpo, SimPo, Grpo, Rloo, ReinforcePlusPlus, Ppo, OnlineDpo];
 
     /// <summary>The names, as recipes spell them.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(m => m.Name).ToList();

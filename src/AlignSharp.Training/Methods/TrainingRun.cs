@@ -99,6 +99,7 @@ public sealed class TrainingRun : IDisposable
         {
             var encoder = ExampleTokenizer.FromFolder(adapterDir is null ? baseDir : AdapterMerge.TokenizerFolder(baseDir, adapterDir), templateOverride);
             model = LoadModel(method, arguments, adapterDir, adapterConfig, baseDir);
+            if (method == TrainingMethods.Ppo) model = WithCritic(model, options.Get<PpoOptions>(), baseDir, arguments.Seed);
             var (examples, data) = ReadDataset(method, arguments, encoder, rewardSources?.Functions);
             var trainer = method.CreateTrainer(arguments, model, examples, options);
             var adapter = adapterConfig is null ? null : new ContinuedAdapter(adapterDir!, adapterConfig.Lora, baseDir);
@@ -196,6 +197,26 @@ public sealed class TrainingRun : IDisposable
             ? new LoraCausalLm(full, new LoraConfig(arguments.LoraR, arguments.LoraAlpha, arguments.LoraDropout, arguments.LoraTargetModules, null, arguments.UseRslora),
                 arguments.Seed, Path.GetFullPath(arguments.Model))
             : new FullCausalLm(full);
+    }
+
+    /// <summary>
+    /// PPO's policy with its critic (value_model): a separate value model started from the policy's starting weights
+    /// with a new score head, as TRL's examples start it, or a value head on the policy's own trunk.
+    /// </summary>
+    private static PolicyAndValue WithCritic(TrainableModel policy, PpoOptions options, string baseDir, ulong seed)
+    {
+        try
+        {
+            if (options.ValueModel == ValueModelKind.Shared) return PolicyAndValue.WithSharedHead(policy, seed);
+            var body = HuggingFaceFolder.Load(baseDir);
+            try { return PolicyAndValue.WithCritic(policy, ValueHeadModel.Create(body, seed)); }
+            catch { body.Dispose(); throw; }
+        }
+        catch
+        {
+            policy.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

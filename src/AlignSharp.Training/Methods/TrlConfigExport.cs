@@ -266,7 +266,7 @@ public static class TrlConfigExport
     {
         if (method.IsOnline)
             throw new TrainingException($"export trl: {method} is an online method whose rewards (reward_funcs) are AlignSharp signal sources that TRL cannot load, so no config is written; " +
-                $"train it here (alignsharp train {method}), or give TRL's {method.Trl.ConfigClass} ({method.Trl.Command}) the prompt-only dataset as it is (already TRL's format) with reward functions written for TRL");
+                $"train it here (alignsharp train {method}), or run `{method.Trl.Command}` ({method.Trl.ConfigClass}) on the prompt-only dataset as it is (already TRL's format) with reward functions written for it");
     }
 
     /// <summary>An integral float as an integer (ModelConfig.lora_alpha is an int), any other as itself.</summary>
