@@ -57,9 +57,9 @@ public class TrainingMethodsTests : IDisposable
     {
         var grpo = TrainingRecipe.Bind(Values(("method", "grpo"), ("model", "m"), ("dataset", "d"), ("max_prompt_length", "64"), ("reward_funcs", "[exact_answer, rm:runs/rm]"), ("reward_weights", "[1, 0.5]")));
         Assert.Equal(64, grpo.Options.Get<GrpoOptions>().MaxPromptLength);
-        Assert.Null(grpo.Arguments.MaxPromptLength);
+        Assert.Equal(TrainingMethods.Grpo.DefaultArguments.MaxPromptLength, grpo.Arguments.MaxPromptLength);   // the shared key keeps its default
         Assert.Equal(["exact_answer", "rm:runs/rm"], grpo.Options.Get<AlignSharp.Training.Online.OnlineRewardOptions>().RewardFuncs);
-        Assert.Equal([1f, 0.5f], grpo.Options.Get<AlignSharp.Training.Online.OnlineRewardOptions>().RewardWeights);
+        Assert.Equal([1f, 0.5f], grpo.Options.Get<AlignSharp.Training.Online.OnlineRewardOptions>().RewardWeights!);
         Assert.Single(TrainingRecipe.Keys(TrainingMethods.Grpo), k => k == "max_prompt_length");
         var dpo = TrainingRecipe.Bind(Values(("method", "dpo"), ("model", "m"), ("dataset", "d"), ("max_prompt_length", "64")));
         Assert.Equal(64, dpo.Arguments.MaxPromptLength);
