@@ -80,8 +80,10 @@ public class OnlineTrainTests(TinyModelFolder tiny) : IClassFixture<TinyModelFol
             Assert.InRange(reward, 0, 1.5);   // exact_answer ∈ {0, 1} + 0.5 · follow_format ∈ {0, 1}
             Assert.True(m.TryGetProperty("rewards/format/mean", out _), "no per-function reward metric");
             Assert.True(m.TryGetProperty("rewards/exact_answer/mean", out _), "no per-function reward metric");
-            Assert.Equal(0, m.GetProperty("sampling/logp_max_deviation").GetDouble(), 5);
+            // Logged on steps with a first pass over a generation batch (later passes' weights moved on purpose).
+            if (m.TryGetProperty("sampling/logp_max_deviation", out var deviation)) Assert.InRange(deviation.GetDouble(), 0, 1e-5);
         }
+        Assert.Contains(metrics, m => m.TryGetProperty("sampling/logp_max_deviation", out _));
     }
 
     /// <summary>
