@@ -288,6 +288,7 @@ public static class Grpo
         const string name = "GRPO loss";
         if (OptionsProblem(options) is { } problem) throw new ArgumentException($"{name}: {problem}", nameof(options));
         var (b, t) = PolicyGradient.Shape(name, perTokenLogps, advantages.Length, mask.Length, oldPerTokenLogps, refPerTokenLogps, entropy);
+        if (advantages.Length != b) throw new ArgumentException($"{name}: GRPO takes one advantage per sequence, got {advantages.Length} for {b}", nameof(advantages));
         if (options.Beta != 0f && refPerTokenLogps is null) throw new ArgumentException($"{name}: beta {options.Beta} needs reference log-probs", nameof(refPerTokenLogps));
         if (scale.GradientAccumulationSteps < 1) throw new ArgumentOutOfRangeException(nameof(scale), $"{name}: GradientAccumulationSteps must be ≥ 1, got {scale.GradientAccumulationSteps}");
         if (options.LossType == GrpoLossType.Dapo && scale.GenerationActiveTokens < 1)
