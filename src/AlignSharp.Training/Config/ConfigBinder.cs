@@ -84,6 +84,9 @@ public static class ConfigBinder
             };
             if (target == typeof(IReadOnlyList<string>) || target == typeof(string[]))
                 return value.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.Trim('"', '\'')).ToArray();
+            if (target == typeof(float[]))
+                return value.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(s => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
             // Only the names a recipe spells (loss_type: robust); Enum.Parse alone would also take "3" or an undefined "99".
             if (target.IsEnum) return Enum.GetNames(target).FirstOrDefault(n => SnakeCase(n) == value.ToLowerInvariant()) is { } name
                 ? Enum.Parse(target, name) : throw new FormatException();
@@ -96,7 +99,7 @@ public static class ConfigBinder
     }
 
     private static string Describe(Type t) =>
-        t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(" | ", Enum.GetNames(t).Select(SnakeCase))}" : t.Name;
+        t == typeof(int) || t == typeof(long) || t == typeof(ulong) ? "integer" : t == typeof(float) || t == typeof(double) ? "number" : t == typeof(bool) ? "boolean (true/false)" : t.IsEnum ? $"one of {string.Join(" | ", Enum.GetNames(t).Select(SnakeCase))}" : t == typeof(float[]) ? "list of numbers ([1.0, 0.5])" : t.Name;
 
     /// <summary>Every key of <paramref name="options"/> (its runtime type's properties) with its value as a recipe would write it.</summary>
     public static IEnumerable<(string Key, string Value)> Values(object options) =>
@@ -109,6 +112,7 @@ public static class ConfigBinder
             float f => f.ToString(CultureInfo.InvariantCulture),
             double d => d.ToString(CultureInfo.InvariantCulture),
             IEnumerable<string> list => "[" + string.Join(", ", list) + "]",
+            float[] numbers => "[" + string.Join(", ", numbers.Select(x => x.ToString(CultureInfo.InvariantCulture))) + "]",
             var v => System.Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
         }));
 

@@ -23,6 +23,13 @@ public sealed record LanguageModelingRow(string Origin, TextOrMessages Content) 
 /// <summary>Prompt only: <c>{"prompt": ...}</c>, for trainers that generate their own completions.</summary>
 public sealed record PromptOnlyRow(string Origin, TextOrMessages Prompt) : DatasetRow(Origin)
 {
+    /// <summary>
+    /// The row's other columns as strings (TRL hands a prompt-only dataset's extra columns, e.g. "answer" or "solution", to
+    /// its reward functions): a string as itself, a number as written, a bool as "true"/"false", a list or object as its JSON
+    /// text as written; null columns are left out. Empty for rows built in code.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Columns { get; init; } = new Dictionary<string, string>();
+
     public override DatasetKind Kind => DatasetKind.PromptOnly;
     public override bool IsConversational => Prompt.IsConversational;
 }

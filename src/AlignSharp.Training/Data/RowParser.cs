@@ -51,7 +51,7 @@ internal static class RowParser
                 DatasetKind.LanguageModeling => row.TryGetProperty("messages", out _)
                     ? new LanguageModelingRow(origin, context.Field("messages", conversational: true))
                     : new LanguageModelingRow(origin, context.Field("text", conversational: false)),
-                DatasetKind.PromptOnly => new PromptOnlyRow(origin, context.Field("prompt")),
+                DatasetKind.PromptOnly => new PromptOnlyRow(origin, context.Field("prompt")) { Columns = OtherColumns(row, "prompt") },
                 DatasetKind.PromptCompletion => context.PromptCompletion(),
                 DatasetKind.Preference => context.Preference(),
                 DatasetKind.UnpairedPreference => context.Unpaired(),
@@ -186,6 +186,26 @@ internal static class RowParser
                 throw new TrainingException($"{origin}: \"chosen\" and \"rejected\" share no leading text, so the prompt cannot be inferred; {fix}");
             return new PreferenceRow(origin, TextOrMessages.FromText(cs[..n]), TextOrMessages.FromText(cs[n..]), TextOrMessages.FromText(rs[n..]), PromptWasImplicit: true);
         }
+    }
+
+    /// <summary>Every column but <paramref name="used"/> as a string (see <see cref="PromptOnlyRow.Columns"/>); null columns left out.</summary>
+    static Dictionary<string, string> OtherColumns(JsonElement row, string used)
+    {
+        var columns = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in row.EnumerateObject())
+        {
+            if (p.Name == used) continue;
+            string? value = p.Value.ValueKind switch
+            {
+                JsonValueKind.Null => null,
+                JsonValueKind.String => p.Value.GetString()!,
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => p.Value.GetRawText(),
+            };
+            if (value is not null) columns[p.Name] = value;
+        }
+        return columns;
     }
 
     static string Keys(JsonElement row) => string.Join(", ", row.EnumerateObject().Select(p => p.Name)) is { Length: > 0 } k ? k : "none";

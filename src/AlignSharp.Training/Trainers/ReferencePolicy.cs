@@ -61,6 +61,19 @@ public sealed class ReferencePolicy : IDisposable
         return SequenceLogProbs.Compute(_model, batch, _withAdapters).Sums.ToArray();
     }
 
+    /// <summary>
+    /// log π_ref of every completion token of <paramref name="rows"/> at <paramref name="temperature"/> (constants): one
+    /// array per row, as long as its completion (the online methods' reference and KL terms).
+    /// </summary>
+    public float[][] PerTokenLogProbs(IReadOnlyList<Online.CompletionRow> rows, float temperature = 1f)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = new TensorScope();
+        var forward = Online.CompletionLogProbs.Compute(_model, rows, temperature, _withAdapters);
+        var values = forward.LogProbs.ToArray();
+        return rows.Select((r, b) => values.AsSpan(b * forward.T, r.CompletionIds.Length).ToArray()).ToArray();
+    }
+
     /// <summary>Frees the snapshot, if this reference made one; a model passed in stays the caller's.</summary>
     public void Dispose()
     {
