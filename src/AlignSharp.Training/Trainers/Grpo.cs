@@ -7,10 +7,12 @@
 // (Dr. GRPO: sum ÷ (B × max_completion_length), scale_rewards none).
 // Zheng et al. 2025, "Group Sequence Policy Optimization", https://arxiv.org/abs/2507.18071 (GSPO:
 // importance_sampling_level sequence). Two-sided clipping (delta): INTELLECT-2, Prime Intellect 2025, https://arxiv.org/abs/2505.07291.
-// TRL followed: GRPOTrainer / GRPOConfig of TRL 0.2x main as of late 2025 (the version whose GRPOConfig defaults to
-// loss_type "dapo", scale_rewards "group", top_k 0, and whose trainer passes compute_loss_func="non-None value to
-// disable scaling" so that HF's Trainer does not divide by gradient_accumulation_steps): _generate_and_score_completions
-// (advantages, num_items_in_batch) and _compute_loss (ratio, clipping, aggregation, metrics).
+// TRL followed: GRPOTrainer / GRPOConfig of TRL main as of late 2025 (GRPOConfig defaults loss_type "dapo",
+// scale_rewards "group", top_k 0; the trainer passes compute_loss_func="non-None value to disable scaling" so that HF's
+// Trainer does not divide by gradient_accumulation_steps): _generate_and_score_completions (advantages, std_rewards,
+// num_items_in_batch) and _compute_loss (ratio, delta, clipping, aggregation, metrics). Read from verbatim copies of
+// those functions; the huggingface/trl snapshot at hand (grpo_trainer.py d2b69d76) predates scale_rewards "batch" and
+// loss_type "dapo", so no single commit id is given.
 //
 // Gradient accumulation. TRL's loss per micro-batch is agg/GAS for grpo, bnpo and dr_grpo, and Σℓ ÷ (N_gen / processes)
 // for dapo (N_gen = completion tokens of the whole generation batch, all processes, counted before
@@ -288,6 +290,7 @@ public static class Grpo
         const string name = "GRPO loss";
         if (OptionsProblem(options) is { } problem) throw new ArgumentException($"{name}: {problem}", nameof(options));
         var (b, t) = PolicyGradient.Shape(name, perTokenLogps, advantages.Length, mask.Length, oldPerTokenLogps, refPerTokenLogps, entropy);
+        if (advantages.Length != b) throw new ArgumentException($"{name}: GRPO takes one advantage per sequence, got {advantages.Length} for {b}", nameof(advantages));
         if (options.Beta != 0f && refPerTokenLogps is null) throw new ArgumentException($"{name}: beta {options.Beta} needs reference log-probs", nameof(refPerTokenLogps));
         if (scale.GradientAccumulationSteps < 1) throw new ArgumentOutOfRangeException(nameof(scale), $"{name}: GradientAccumulationSteps must be ≥ 1, got {scale.GradientAccumulationSteps}");
         if (options.LossType == GrpoLossType.Dapo && scale.GenerationActiveTokens < 1)

@@ -1,8 +1,8 @@
 // REINFORCE Leave-One-Out.
 // Ahmadian et al. 2024, "Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in
 // LLMs", https://arxiv.org/abs/2402.14740; Kool et al. 2019, "Buy 4 REINFORCE Samples, Get a Baseline for Free!".
-// TRL followed: the RLOOTrainer / RLOOConfig rewritten in TRL 0.2x on GRPOTrainer's structure (current main, late
-// 2025): _generate_and_score_completions (reward − β·Σ_t(logπ_old − logπ_ref), leave-one-out baseline, optional
+// TRL followed: the RLOOTrainer / RLOOConfig rewritten in TRL 0.2x on GRPOTrainer's structure (main as of late 2025,
+// read from verbatim copies of rloo_trainer.py; the huggingface/trl snapshot at hand, 13b4eb95, is older): _generate_and_score_completions (reward − β·Σ_t(logπ_old − logπ_ref), leave-one-out baseline, optional
 // whole-batch normalisation) and _compute_loss (clipped ratio of the *summed* sequence log-probs, mean over
 // sequences). TRL's RLOOTrainer sets model_accepts_loss_kwargs = False, so HF's Trainer divides each micro-batch
 // loss by gradient_accumulation_steps exactly as our Trainer does: Loss returns TRL's micro-batch value unchanged.

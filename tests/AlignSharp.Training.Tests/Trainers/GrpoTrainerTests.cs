@@ -131,6 +131,21 @@ public class GrpoTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Generation_batches_stay_whole_when_the_prompts_do_not_divide_into_them()
+    {
+        // 5 prompts, 4 per generation batch (8 completions): the batch that crosses an epoch's end must still be whole,
+        // so every step's micro-batches are on-policy (the deviation stays 0, nothing is clipped).
+        var args = Args("uneven") with { MaxSteps = 5 };
+        var model = Model(lora: false);
+        var options = new GrpoOptions { NumGenerations = 2, MaxCompletionLength = 6 };
+        using var trainer = new GrpoTrainer(args, model, Prompts().Take(5).ToList(), ExampleTokenizer.FromFolder(_tiny.Folder), new RewardFunctions([new RewardFunction(new Brevity())]), options);
+        var steps = Train(trainer, model, out _);
+        Assert.Equal(5, steps.Count);
+        Assert.All(steps, s => Assert.True(s["sampling/logp_max_deviation"] <= 1e-5, $"deviation {s["sampling/logp_max_deviation"]}"));
+        Assert.All(steps, s => Assert.Equal(0.0, s["clip_ratio/region_mean"]));
+    }
+
+    [Fact]
     public void Dynamic_sampling_drops_groups_whose_rewards_are_all_equal()
     {
         var args = Args("dynamic") with { MaxSteps = 2 };
