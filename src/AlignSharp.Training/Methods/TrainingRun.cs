@@ -205,18 +205,10 @@ public sealed class TrainingRun : IDisposable
     /// </summary>
     private static PolicyAndValue WithCritic(TrainableModel policy, PpoOptions options, string baseDir, ulong seed)
     {
-        try
-        {
-            if (options.ValueModel == ValueModelKind.Shared) return PolicyAndValue.WithSharedHead(policy, seed);
-            var body = HuggingFaceFolder.Load(baseDir);
-            try { return PolicyAndValue.WithCritic(policy, ValueHeadModel.Create(body, seed)); }
-            catch { body.Dispose(); throw; }
-        }
-        catch
-        {
-            policy.Dispose();
-            throw;
-        }
+        if (options.ValueModel == ValueModelKind.Shared) return PolicyAndValue.WithSharedHead(policy, seed);
+        var body = HuggingFaceFolder.Load(baseDir);
+        try { return PolicyAndValue.WithCritic(policy, ValueHeadModel.Create(body, seed)); }
+        catch { body.Dispose(); throw; }   // the caller disposes the policy
     }
 
     /// <summary>
