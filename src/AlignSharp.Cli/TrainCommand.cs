@@ -22,7 +22,7 @@ internal static class TrainCommand
     /// <summary>The metrics each step line prints, when the step logged them.</summary>
     internal static readonly string[] StepMetrics =
     [
-        "loss", "learning_rate", "grad_norm", "rewards/accuracies", "rewards/margins", "accuracy", "reward", "kl",
+        "loss", "learning_rate", "grad_norm", "rewards/accuracies", "rewards/margins", "accuracy", "reward", "kl", "objective/kl",
         "completions/mean_length", "sampling/logp_max_deviation", "tokens_per_second",
     ];
 
