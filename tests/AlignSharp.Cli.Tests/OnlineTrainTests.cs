@@ -190,6 +190,19 @@ public class OnlineTrainTests(TinyModelFolder tiny) : IClassFixture<TinyModelFol
     }
 
     [Fact]
+    public void An_online_recipes_judge_block_is_read_as_the_judge_not_as_training_keys()
+    {
+        string output = Path.Combine(tiny.Root, "judge-block");
+        var (code, text, err) = Run(Train("online_dpo", output, "max_steps=1", "judge.endpoint=http://127.0.0.1:9/v1", "judge.model=j",
+            $"reward_funcs=[exact_answer, constitution:{TinyModelFolder.Recipe("constitution.yaml")}]"));
+        Assert.True(code == 0, err + text);   // the judge is connected only for judged principles and judge:rubric; this constitution has checks only
+        Assert.Contains("rewards: exact_answer + 0.5·constitution:", text);
+        (code, _, err) = Run(Train("online_dpo", output, "judge.endpoint=http://127.0.0.1:9/v1", "judge.modle=j"));
+        Assert.Equal(2, code);   // a usage error, as the demo's role blocks
+        Assert.Contains("judge.modle: unknown key", err);
+    }
+
+    [Fact]
     public void A_judge_block_in_an_offline_recipe_is_an_unknown_key()
     {
         var (code, _, err) = Run("train", "dpo", "--set", $"model={tiny.Model}", "--set", $"dataset={TinyModelFolder.Data("preference.jsonl")}",
