@@ -115,6 +115,22 @@ public class OnlineTrainTests(TinyModelFolder tiny) : IClassFixture<TinyModelFol
         Assert.NotEqual(File.ReadAllBytes(Path.Combine(straight, weights)), File.ReadAllBytes(Path.Combine(straight, "checkpoint-2", weights)));
     }
 
+    /// <summary>rm:FOLDER: a reward model `train rm` wrote scores the completions (its weights freed with the run).</summary>
+    [Fact]
+    public void A_reward_model_folder_is_a_reward_source()
+    {
+        string rm = Path.Combine(tiny.Root, "rm"), output = Path.Combine(tiny.Root, "grpo-rm");
+        var (code, text, err) = Run("train", "rm", "--set", $"model={tiny.Model}", "--set", $"dataset={TinyModelFolder.Data("preference.jsonl")}",
+            "--set", $"output_dir={rm}", "--set", "max_steps=1", "--set", "max_length=128", "--set", "per_device_train_batch_size=2");
+        Assert.True(code == 0, err + text);
+        (code, text, err) = Run(Train("grpo", output, $"reward_funcs=[rm:{rm}]", "reward_weights=null", "max_steps=2"));
+        Assert.True(code == 0, err + text);
+        Assert.Contains("rewards: reward_model:rm", text);
+        var last = JsonDocument.Parse(File.ReadAllLines(Path.Combine(output, "metrics.jsonl"))[^1]).RootElement;
+        Assert.True(double.IsFinite(last.GetProperty("rewards/reward_model:rm/mean").GetDouble()));
+        Assert.True(last.GetProperty("rewards/reward_model:rm/std").GetDouble() > 0, "a reward model scores different completions differently");
+    }
+
     [Fact]
     public void A_bad_reward_spec_is_one_line_naming_the_key_the_spec_and_the_kinds()
     {
