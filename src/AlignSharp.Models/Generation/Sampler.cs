@@ -77,16 +77,35 @@ internal sealed class Sampler(GenerationOptions options)
 
     /// <summary>
     /// Indices of <paramref name="values"/> by descending value, ties by ascending index (float.CompareTo's order: NaN
-    /// lowest, −0 = +0) — one sort of 64-bit keys (the value's order-preserving bits inverted, over the index) instead of
-    /// a comparison delegate per pair, the sampler's cost at large vocabularies.
+    /// lowest, −0 = +0): a stable least-significant-digit radix sort, four passes of 8 bits over each value's
+    /// order-preserving bits inverted, started from index order — so equal values keep ascending indices, the order a
+    /// comparison sort on (value, index) gives. O(V) where a comparison sort is O(V log V): the sampler's cost at large
+    /// vocabularies.
     /// </summary>
     internal static int[] Descending(float[] values)
     {
-        var keys = new ulong[values.Length];
-        for (int i = 0; i < values.Length; i++) keys[i] = (ulong)~OrderedBits(values[i]) << 32 | (uint)i;
-        Array.Sort(keys);
-        var order = new int[values.Length];
-        for (int i = 0; i < order.Length; i++) order[i] = (int)(uint)keys[i];
+        int n = values.Length;
+        var keys = new uint[n];
+        var order = new int[n];
+        for (int i = 0; i < n; i++) { keys[i] = ~OrderedBits(values[i]); order[i] = i; }
+        var keys2 = new uint[n];
+        var order2 = new int[n];
+        Span<int> offsets = stackalloc int[256];
+        for (int shift = 0; shift < 32; shift += 8)
+        {
+            offsets.Clear();
+            foreach (uint k in keys) offsets[(int)(k >> shift) & 0xFF]++;
+            if (offsets[(int)(keys[0] >> shift) & 0xFF] == n) continue; // every key has this digit: the pass would not move anything
+            for (int d = 0, start = 0; d < 256; d++) { int c = offsets[d]; offsets[d] = start; start += c; }
+            for (int i = 0; i < n; i++)
+            {
+                int at = offsets[(int)(keys[i] >> shift) & 0xFF]++;
+                keys2[at] = keys[i];
+                order2[at] = order[i];
+            }
+            (keys, keys2) = (keys2, keys);
+            (order, order2) = (order2, order);
+        }
         return order;
     }
 
