@@ -1,0 +1,106 @@
+using AlignSharp.Feedback;
+using AlignSharp.Feedback.Store;
+using AlignSharp.Models.Transformers;
+using AlignSharp.Training;
+using AlignSharp.Training.Core;
+using AlignSharp.Training.Data;
+using AlignSharp.Training.Online;
+using AlignSharp.Training.Trainers;
+
+namespace AlignSharp.Alignment.Pipelines;
+
+/// <summary>How many optimizer steps an online round takes, and how many completions it samples in them.</summary>
+/// <param name="MaxSteps">The round's max_steps.</param>
+/// <param name="Completions">Completions sampled from the policy in the round.</param>
+public sealed record OnlineRoundPlan(int MaxSteps, int Completions);
+
+/// <summary>
+/// The demo loop's online rounds (grpo, ppo, rloo, online_dpo): one run of the method's trainer over the round's
+/// prompts, sampling from the policy as it trains, rewarded by the same signal a dpo round ranks with.
+/// <para>Equal sample budget: a dpo or kto round samples train_prompts × samples_per_prompt completions once and
+/// trains on them; an online round samples that many completions too, spread over the run — grpo and rloo
+/// num_generations per prompt, online_dpo two, ppo one — so a prompt is visited samples_per_prompt ÷ completions per
+/// prompt times. The count is rounded up to whole generation batches (<see cref="DemoOptions.GenerationBatchSize"/>
+/// completions; online_dpo: online_batch_size) and <see cref="OnlineRoundPlan.Completions"/> is the exact figure.
+/// Scoring and training costs differ by method; the comparison's wall time shows them.</para>
+/// </summary>
+public static class OnlineRounds
+{
+    /// <summary>The round's step count and sampled completions for <paramref name="method"/> at the recipe's sample budget.</summary>
+    public static OnlineRoundPlan Plan(DemoOptions o, string method)
+    {
+        long budget = (long)o.TrainPrompts * o.SamplesPerPrompt;
+        if (method == "online_dpo")
+        {
+            // One generation per optimizer step: online_batch_size / 2 prompts, two completions each.
+            int steps = (int)((budget + o.OnlineBatchSize - 1) / o.OnlineBatchSize);
+            return new OnlineRoundPlan(steps, steps * o.OnlineBatchSize);
+        }
+        int generations = (int)((budget + o.GenerationBatchSize - 1) / o.GenerationBatchSize);
+        // Each generation batch is trained on num_iterations times in micro-batches of online_batch_size, one step each.
+        int stepsPerGeneration = o.NumIterations * (o.GenerationBatchSize / o.OnlineBatchSize);
+        return new OnlineRoundPlan(generations * stepsPerGeneration, generations * o.GenerationBatchSize);
+    }
+
+    /// <summary>Checks that every reward_funcs entry names a principle of the constitution.</summary>
+    /// <exception cref="TrainingException">The first one that does not, with the principles there are.</exception>
+    public static void CheckRewardFuncs(DemoOptions o, Constitution constitution)
+    {
+        foreach (var id in o.RewardFuncs) Principle(o, constitution, id);
+    }
+
+    private static Principle Principle(DemoOptions o, Constitution constitution, string id) =>
+        constitution.Principles.FirstOrDefault(p => p.Id == id)
+        ?? throw new TrainingException($"reward_funcs: {o.Constitution} has no principle '{id}' (it has {string.Join(", ", constitution.Principles.Select(p => p.Id))})");
+
+    /// <summary>
+    /// The reward functions: one per <see cref="DemoOptions.RewardFuncs"/> principle, scored within its applies_to by
+    /// its check — or by its judge when <paramref name="judges"/> has one — each through the feedback store, weighted
+    /// by reward_weights. A function that does not apply to a completion gives null, which the online trainers leave
+    /// out of the reward (never 0).
+    /// </summary>
+    /// <param name="judges">The judge of each judged principle (signal: judge), or null.</param>
+    /// <exception cref="TrainingException">A reward_funcs entry the constitution does not have.</exception>
+    public static (RewardFunctions Functions, IReadOnlyList<CachingSignalSource> Stored) Rewards(DemoOptions o, Constitution constitution,
+        IReadOnlyDictionary<string, ISignalSource>? judges, FeedbackStore store, int concurrency)
+    {
+        var stored = new List<CachingSignalSource>();
+        var functions = new List<RewardFunction>();
+        for (int i = 0; i < o.RewardFuncs.Count; i++)
+        {
+            string id = o.RewardFuncs[i];
+            var principle = Principle(o, constitution, id);
+            bool judged = judges is not null && judges.ContainsKey(id);
+            var single = constitution with { Name = $"{constitution.Name}/{id}", Principles = [judged ? principle with { Scorer = PrincipleScorer.Judge } : principle] };
+            var source = new CachingSignalSource(new ConstitutionSource(single, judged ? _ => judges![id] : null), store);
+            stored.Add(source);
+            functions.Add(new RewardFunction(source, o.RewardWeights?[i] ?? 1f));
+        }
+        return (new RewardFunctions(functions, concurrency), stored);
+    }
+
+    /// <summary>
+    /// The method's trainer over <paramref name="policy"/> (trained in full, in place; the caller keeps it), sampling
+    /// <paramref name="prompts"/>. The reference of its KL term is the policy as the round starts (the previous
+    /// round's model), as in a dpo round.
+    /// </summary>
+    /// <param name="rewards">The reward functions (grpo, rloo, ppo).</param>
+    /// <param name="ranking">The signal as one reward function: online_dpo's pairs are ranked by it.</param>
+    /// <exception cref="TrainingException">A method whose trainer is not available.</exception>
+    public static OnlineTrainer Create(string method, DemoOptions o, TrainingArguments args, TransformerModel policy, IReadOnlyList<PromptRecord> prompts,
+        ExampleTokenizer encoder, RewardFunctions rewards, RewardFunctions ranking) => method switch
+    {
+        "grpo" => new GrpoTrainer(args, new FullCausalLm(policy), prompts, encoder, rewards, new GrpoOptions
+        {
+            NumGenerations = o.NumGenerations, LossType = o.GrpoLossType, ScaleRewards = o.ScaleRewards, Epsilon = o.Epsilon, Beta = o.GrpoBeta,
+            NumIterations = o.NumIterations, StepsPerGeneration = o.GenerationBatchSize / o.OnlineBatchSize,
+            MaxCompletionLength = o.MaxNewTokens, MaxPromptLength = null, Temperature = o.SampleTemperature,
+        }),
+        "online_dpo" => new OnlineDpoTrainer(args, new FullCausalLm(policy), prompts, encoder, ranking, new OnlineDpoOptions
+        {
+            Beta = o.OnlineDpoBeta, MaxNewTokens = o.MaxNewTokens, Temperature = o.SampleTemperature, TopK = 0,
+        }),
+        "rloo" or "ppo" => throw new TrainingException($"method {method}: not available yet (its trainer has not landed in this build); use dpo, kto, grpo or online_dpo"),
+        _ => throw new ArgumentException($"'{method}' is not an online method", nameof(method)),
+    };
+}
