@@ -88,6 +88,7 @@ public sealed class IterativeAlignment : IDisposable
         // Every recipe value, and the constitution the rounds use, is checked before minutes of SFT, not after.
         options.Validate();
         _constitution = Constitution.Load(options.Constitution, WorldChecks.All);
+        foreach (var method in options.RunMethods) OnlineRounds.RequireAvailable(method);
         if (options.RunMethods.Any(m => DemoOptions.OnlineMethods.Contains(m))) OnlineRounds.CheckRewardFuncs(options, _constitution);
         if (options.Signal == "judge") JudgedPrinciples(_constitution);
         else _source = Signal(_constitution);

@@ -42,6 +42,17 @@ public static class OnlineRounds
         return new OnlineRoundPlan(generations * stepsPerGeneration, generations * o.GenerationBatchSize);
     }
 
+    /// <summary>The online methods whose trainers this build has.</summary>
+    public static readonly string[] Available = ["grpo", "online_dpo"];
+
+    /// <summary>Refuses, before any stage runs, a method whose trainer this build does not have.</summary>
+    /// <exception cref="TrainingException">The method, and the ones that are available.</exception>
+    public static void RequireAvailable(string method)
+    {
+        if (DemoOptions.OnlineMethods.Contains(method) && !Available.Contains(method))
+            throw new TrainingException($"method {method}: not available yet (its trainer has not landed in this build); use dpo, kto, {string.Join(" or ", Available)}");
+    }
+
     /// <summary>Checks that every reward_funcs entry names a principle of the constitution.</summary>
     /// <exception cref="TrainingException">The first one that does not, with the principles there are.</exception>
     public static void CheckRewardFuncs(DemoOptions o, Constitution constitution)
@@ -86,7 +97,6 @@ public static class OnlineRounds
     /// </summary>
     /// <param name="rewards">The reward functions (grpo, rloo, ppo).</param>
     /// <param name="ranking">The signal as one reward function: online_dpo's pairs are ranked by it.</param>
-    /// <exception cref="TrainingException">A method whose trainer is not available.</exception>
     public static OnlineTrainer Create(string method, DemoOptions o, TrainingArguments args, TransformerModel policy, IReadOnlyList<PromptRecord> prompts,
         ExampleTokenizer encoder, RewardFunctions rewards, RewardFunctions ranking) => method switch
     {
@@ -100,7 +110,6 @@ public static class OnlineRounds
         {
             Beta = o.OnlineDpoBeta, MaxNewTokens = o.MaxNewTokens, Temperature = o.SampleTemperature, TopK = 0,
         }),
-        "rloo" or "ppo" => throw new TrainingException($"method {method}: not available yet (its trainer has not landed in this build); use dpo, kto, grpo or online_dpo"),
-        _ => throw new ArgumentException($"'{method}' is not an online method", nameof(method)),
+        _ => throw new ArgumentException($"'{method}' is not an online method of this build", nameof(method)),
     };
 }

@@ -160,6 +160,12 @@ public class OnlineLoopTests : IDisposable
         Assert.StartsWith("generation_batch_size", e.Message);
         // A dpo run does not read the online keys, so they are not checked.
         new DemoOptions { GenerationBatchSize = 70 }.Validate();
+        foreach (var pending in DemoOptions.OnlineMethods.Except(OnlineRounds.Available))
+        {
+            e = Assert.Throws<TrainingException>(() => Run(Tiny(pending), resume: false));
+            Assert.StartsWith($"method {pending}: not available yet", e.Message);
+            Assert.False(Directory.Exists(Path.Combine(_dir, "tiny-" + pending, "sft")));
+        }
         e = Assert.Throws<TrainingException>(() => Run(Tiny("grpo") with { RewardFuncs = ["refuse_harmful", "be_nice"] }, resume: false));
         Assert.Contains("reward_funcs", e.Message);
         Assert.Contains("be_nice", e.Message);
