@@ -107,10 +107,10 @@ public sealed class IterativeAlignment : IDisposable
     public string StorePath => Dir("feedback.db");
 
     /// <summary>Scoring calls the signal sources made in this process (labels found in the store cost none).</summary>
-    public long ScoringCalls => (_cached?.InnerCalls ?? 0) + _rewardSources.Sum(s => s.InnerCalls);
+    public long ScoringCalls => (_cached?.InnerCalls ?? 0) + (_rewards?.ScoringCalls ?? 0);
 
     /// <summary>Labels this process found in the store instead of scoring again.</summary>
-    public long StoredLabelsReused => (_cached?.CacheHits ?? 0) + _rewardSources.Sum(s => s.CacheHits);
+    public long StoredLabelsReused => (_cached?.CacheHits ?? 0) + (_rewards?.StoredLabelsReused ?? 0);
 
     /// <summary>The SFT model's folder (the evaluation's starting point).</summary>
     public string SftDir => _options.Model.Length > 0 && _options.SftEpochs == 0 ? _options.Model : Dir("sft");
@@ -448,24 +448,17 @@ public sealed class IterativeAlignment : IDisposable
         var plan = OnlineRounds.Plan(_options, method);
         var args = _options.OnlineArguments(method, reference, output, plan.MaxSteps, _resume);
         var encoder = _encoder ??= ExampleTokenizer.FromFolder(SftDir);
-        if (_rewards is null)
-        {
-            var (functions, stored) = OnlineRounds.Rewards(_options, _constitution, _judges, _store!, ScoringConcurrency);
-            _rewards = functions;
-            _rewardSources.AddRange(stored);
-        }
-        var ranking = new RewardFunctions([new RewardFunction(_cached!)], ScoringConcurrency);
+        _rewards ??= OnlineRounds.Rewards(_options, _constitution, _judges, _store!, ScoringConcurrency);
         long calls = ScoringCalls;
-        using var trainer = OnlineRounds.Create(method, _options, args, _policy!, env.TrainPrompts, encoder, _rewards, ranking);
+        using var trainer = OnlineRounds.Create(method, _options, args, _policy!, env.TrainPrompts, encoder, _rewards, _cached!, ScoringConcurrency);
         trainer.OwnsModel = false;
         Train(trainer, $"{method} {Path.GetFileName(roundDir)}", output);
         CopyTokenizer(reference, output);
         _stages.Log($"{method} {Path.GetFileName(roundDir)}: {plan.Completions} completions sampled and scored in {plan.MaxSteps} steps ({ScoringCalls - calls} scoring calls)");
     }
 
-    /// <summary>The online rounds' reward functions (made once) and their store-backed sources.</summary>
-    private RewardFunctions? _rewards;
-    private readonly List<CachingSignalSource> _rewardSources = [];
+    /// <summary>The online rounds' reward functions (made once).</summary>
+    private OnlineRewards? _rewards;
 
     /// <summary>Completions a round of <paramref name="method"/> samples (train_prompts × samples_per_prompt; online methods: rounded up to whole generation batches).</summary>
     private int SampledCompletions(string method) =>

@@ -14,6 +14,16 @@ namespace AlignSharp.Alignment.Pipelines;
 /// <param name="Completions">Completions sampled from the policy in the round.</param>
 public sealed record OnlineRoundPlan(int MaxSteps, int Completions);
 
+/// <summary>The online rounds' reward functions, and their sources through the feedback store (for the scoring counts).</summary>
+public sealed record OnlineRewards(RewardFunctions Functions, IReadOnlyList<CachingSignalSource> Stored)
+{
+    /// <summary>Scoring calls the sources made (labels found in the store cost none).</summary>
+    public long ScoringCalls => Stored.Sum(s => s.InnerCalls);
+
+    /// <summary>Labels found in the store instead of scored again.</summary>
+    public long StoredLabelsReused => Stored.Sum(s => s.CacheHits);
+}
+
 /// <summary>
 /// The demo loop's online rounds (grpo, ppo, rloo, online_dpo): one run of the method's trainer over the round's
 /// prompts, sampling from the policy as it trains, rewarded by the same signal a dpo round ranks with.
@@ -72,7 +82,7 @@ public static class OnlineRounds
     /// </summary>
     /// <param name="judges">The judge of each judged principle (signal: judge), or null.</param>
     /// <exception cref="TrainingException">A reward_funcs entry the constitution does not have.</exception>
-    public static (RewardFunctions Functions, IReadOnlyList<CachingSignalSource> Stored) Rewards(DemoOptions o, Constitution constitution,
+    public static OnlineRewards Rewards(DemoOptions o, Constitution constitution,
         IReadOnlyDictionary<string, ISignalSource>? judges, FeedbackStore store, int concurrency)
     {
         var stored = new List<CachingSignalSource>();
@@ -87,7 +97,7 @@ public static class OnlineRounds
             stored.Add(source);
             functions.Add(new RewardFunction(source, o.RewardWeights?[i] ?? 1f));
         }
-        return (new RewardFunctions(functions, concurrency), stored);
+        return new OnlineRewards(new RewardFunctions(functions, concurrency), stored);
     }
 
     /// <summary>
@@ -96,17 +106,18 @@ public static class OnlineRounds
     /// round's model), as in a dpo round.
     /// </summary>
     /// <param name="rewards">The reward functions (grpo, rloo, ppo).</param>
-    /// <param name="ranking">The signal as one reward function: online_dpo's pairs are ranked by it.</param>
+    /// <param name="signal">The signal a dpo round ranks with: online_dpo's pairs are ranked by it (one reward function).</param>
+    /// <param name="concurrency">Scoring calls in flight (the signal's).</param>
     public static OnlineTrainer Create(string method, DemoOptions o, TrainingArguments args, TransformerModel policy, IReadOnlyList<PromptRecord> prompts,
-        ExampleTokenizer encoder, RewardFunctions rewards, RewardFunctions ranking) => method switch
+        ExampleTokenizer encoder, OnlineRewards rewards, ISignalSource signal, int concurrency) => method switch
     {
-        "grpo" => new GrpoTrainer(args, new FullCausalLm(policy), prompts, encoder, rewards, new GrpoOptions
+        "grpo" => new GrpoTrainer(args, new FullCausalLm(policy), prompts, encoder, rewards.Functions, new GrpoOptions
         {
             NumGenerations = o.NumGenerations, LossType = o.GrpoLossType, ScaleRewards = o.ScaleRewards, Epsilon = o.Epsilon, Beta = o.GrpoBeta,
             NumIterations = o.NumIterations, StepsPerGeneration = o.GenerationBatchSize / o.OnlineBatchSize,
             MaxCompletionLength = o.MaxNewTokens, MaxPromptLength = null, Temperature = o.SampleTemperature,
         }),
-        "online_dpo" => new OnlineDpoTrainer(args, new FullCausalLm(policy), prompts, encoder, ranking, new OnlineDpoOptions
+        "online_dpo" => new OnlineDpoTrainer(args, new FullCausalLm(policy), prompts, encoder, new RewardFunctions([new RewardFunction(signal)], concurrency), new OnlineDpoOptions
         {
             Beta = o.OnlineDpoBeta, MaxNewTokens = o.MaxNewTokens, Temperature = o.SampleTemperature, TopK = 0,
         }),

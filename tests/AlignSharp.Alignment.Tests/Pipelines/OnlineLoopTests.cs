@@ -46,11 +46,11 @@ public class OnlineLoopTests : IDisposable
         var options = new DemoOptions { Constitution = ConstitutionFile, RewardWeights = [2f, 1f, 0.5f, 0.25f] };
         Directory.CreateDirectory(_dir);
         using var store = FeedbackStore.Open(Path.Combine(_dir, "feedback.db"));
-        var (rewards, stored) = OnlineRounds.Rewards(options, constitution, judges: null, store, concurrency: 1);
-        Assert.Equal(4, stored.Count);
+        var online = OnlineRounds.Rewards(options, constitution, judges: null, store, concurrency: 1);
+        Assert.Equal(4, online.Stored.Count);
         var picks = new[] { "harmful", "arithmetic", "format" }.Select(c => env.Demonstrations.First(d => d.Prompt.Category == c)).ToList();
         var rollouts = picks.Select(p => new Rollout(p.Prompt, [1], [2], [0f], p.Response, FinishReason.Stop)).ToList();
-        var table = rewards.ScoreAsync(rollouts).GetAwaiter().GetResult();
+        var table = online.Functions.ScoreAsync(rollouts).GetAwaiter().GetResult();
 
         var checks = WorldChecks.All;
         for (int i = 0; i < picks.Count; i++)
