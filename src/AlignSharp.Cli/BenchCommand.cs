@@ -52,7 +52,7 @@ internal static class BenchCommand
 
     public static int Run(string[] args, TextWriter stdout)
     {
-        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops, train, decode, tokenizer, serve, endpoint)");
+        if (args.Length == 0) throw new UsageException("bench: name a benchmark (gemm, ops, train, decode, tokenizer, serve, endpoint, grpo)");
         return args[0] switch
         {
             "gemm" => Gemm(new Options(args[1..], GemmSpec), stdout),
@@ -62,7 +62,8 @@ internal static class BenchCommand
             "tokenizer" => TokenizerBench.Run(new Options(args[1..], TokenizerSpec), stdout),
             "serve" => ServeBench.Run(new Options(args[1..], ServeSpec), stdout),
             "endpoint" => EndpointBench.Run(new Options(args[1..], EndpointBench.Spec), stdout),
-            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer, serve, endpoint)"),
+            "grpo" => GrpoBench.Run(new Options(args[1..], GrpoBench.Spec), stdout),
+            _ => throw new UsageException($"bench: unknown benchmark '{args[0]}' (known: gemm, ops, train, decode, tokenizer, serve, endpoint, grpo)"),
         };
     }
 

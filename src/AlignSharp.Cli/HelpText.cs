@@ -30,7 +30,7 @@ internal static class HelpText
         ChatCommand.RenderSpec, ChatCommand.EncodeSpec,
         TokenizerCommand.TrainSpec, TokenizerCommand.EncodeSpec, TokenizerCommand.DecodeSpec, TokenizerCommand.CorpusSpec,
         ModelCommand.InitSpec, ModelCommand.InfoSpec, ModelCommand.MergeSpec,
-        BenchCommand.GemmSpec, BenchCommand.OpsSpec, BenchCommand.TokenizerSpec, BenchCommand.TrainSpec, BenchCommand.DecodeSpec, BenchCommand.ServeSpec, EndpointBench.Spec,
+        BenchCommand.GemmSpec, BenchCommand.OpsSpec, BenchCommand.TokenizerSpec, BenchCommand.TrainSpec, BenchCommand.DecodeSpec, BenchCommand.ServeSpec, EndpointBench.Spec, GrpoBench.Spec,
     ];
 
     /// <summary>The assembly's informational version (the project's Version, plus the commit when the build knows it).</summary>

@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlignSharp.Alignment.Environments;
 using AlignSharp.Alignment.Environments.DemoWorld;
-using AlignSharp.Alignment.Sampling;
 using AlignSharp.Alignment.Stages;
 using AlignSharp.Eval;
 using AlignSharp.Eval.Reports;
@@ -23,6 +22,7 @@ using AlignSharp.Training.Core;
 using AlignSharp.Training.Data;
 using AlignSharp.Training.Methods;
 using AlignSharp.Training.Metrics;
+using AlignSharp.Training.Online;
 using AlignSharp.Training.Trainers;
 
 namespace AlignSharp.Alignment.Pipelines;

@@ -325,7 +325,8 @@ public sealed class ContinuousBatcher : IDisposable
 
         /// <summary>
         /// Takes the next token from this sequence's logits row (raw, not modified), as <see cref="Generator"/> does:
-        /// log-prob = logit − logsumexp, the sampler draws from a copy; then the stop checks and the text delta.
+        /// log-prob = logit − logsumexp (at the sampling temperature with LogProbsAtTemperature), the sampler draws from a
+        /// copy; then the stop checks and the text delta.
         /// True when the sequence is finished.
         /// </summary>
         public bool Next(ReadOnlySpan<float> rowLogits, float[] scratch)
@@ -336,7 +337,7 @@ public sealed class ContinuousBatcher : IDisposable
             _top?.Add(TopChoices(rowLogits, lse, Request.TopLogprobs));
             int token = _sampler.Next(scratch, Request.Prompt.Concat(Generated));
             Generated.Add(token);
-            float logprob = rowLogits[token] - lse;
+            float logprob = Sampler.LogProb(rowLogits, token, lse, options, scratch);
             _logprobs.Add(logprob);
 
             var tokenizer = _owner.Tokenizer;

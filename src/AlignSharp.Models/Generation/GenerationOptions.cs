@@ -21,6 +21,12 @@ public sealed record GenerationOptions
     public IReadOnlyList<string> StopStrings { get; init; } = [];
     /// <summary>Seed of the sampler (same seed and inputs, same output).</summary>
     public ulong Seed { get; init; }
+    /// <summary>
+    /// false: each token's log-prob is log softmax(logits)[token] (temperature 1). true: log softmax(logits / temperature)[token],
+    /// the sampling distribution before top-k/top-p/min-p and repetition penalty — TRL's and vLLM's "processed" log-probs, what an
+    /// online trainer's forward computes at the same temperature. Greedy decoding (temperature 0) reports temperature-1 log-probs.
+    /// </summary>
+    public bool LogProbsAtTemperature { get; init; }
 
     /// <summary>The options of row <paramref name="row"/> of a batch (or choice <paramref name="row"/> of a request with n &gt; 1): its own sampler seed.</summary>
     public GenerationOptions ForRow(int row) => row == 0 ? this : this with { Seed = Seed + (ulong)row * 0x9E3779B97F4A7C15UL };
@@ -48,5 +54,8 @@ public sealed class GenerationOptionException(string? option, string message) : 
     public string? Option { get; } = option;
 }
 
-/// <summary>One generated sequence: the new tokens, their text, the log-probability of each token under the model, and why it stopped.</summary>
+/// <summary>
+/// One generated sequence: the new tokens, their text, the log-probability of each token under the model (at temperature 1, or
+/// at the sampling temperature with <see cref="GenerationOptions.LogProbsAtTemperature"/>), and why it stopped.
+/// </summary>
 public sealed record GenerationResult(int[] Tokens, string Text, float[] LogProbs, string FinishReason);

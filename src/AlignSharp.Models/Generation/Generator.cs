@@ -8,8 +8,8 @@ namespace AlignSharp.Models.Generation;
 /// <summary>
 /// KV-cached decoding for one model: prompts of different lengths are left-padded into one batch, prefilled
 /// in one forward pass, then extended one token per step for every sequence at once (the rollout engine of
-/// online alignment). Returns tokens, text and each token's log-probability under the model (temperature 1,
-/// before any filtering).
+/// online alignment). Returns tokens, text and each token's log-probability under the model (temperature 1, or the
+/// sampling temperature with <see cref="GenerationOptions.LogProbsAtTemperature"/>; before any filtering).
 /// </summary>
 public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = null)
 {
@@ -136,7 +136,7 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
                     float lse = Tensors.Kernels.SoftmaxKernel.LogSumExp(logits);
                     int token = samplers[b].Next(logits, prompts[b].Concat(generated[b]));
                     generated[b].Add(token);
-                    logProbs[b].Add(rowLogits[b * config.VocabSize + token] - lse);
+                    logProbs[b].Add(Sampler.LogProb(rowLogits.Slice(b * config.VocabSize, config.VocabSize), token, lse, options, logits));
                     onToken?.Invoke(generated[b], b);
                     if (stopIds.Contains(token)) finish[b] = "stop";
                     else if (options.StopStrings.Count > 0 && Tokenizer is not null)

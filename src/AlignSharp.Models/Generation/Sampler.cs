@@ -1,4 +1,6 @@
+using System.Numerics.Tensors;
 using AlignSharp.Tensors;
+using AlignSharp.Tensors.Kernels;
 
 namespace AlignSharp.Models.Generation;
 
@@ -58,6 +60,20 @@ internal sealed class Sampler(GenerationOptions options)
             if (r < 0) return order[i];
         }
         return order[keep - 1];
+    }
+
+    /// <summary>
+    /// The log-prob recorded for a sampled token: rowLogits[token] − <paramref name="lse"/> (lse = logsumexp(rowLogits)), or,
+    /// with <see cref="GenerationOptions.LogProbsAtTemperature"/> and 0 &lt; T ≠ 1, log softmax(rowLogits · (1/T))[token].
+    /// The product by 1/T is elementwise, as Ops.Scale computes it, so a training forward that scales the same logits by 1/T
+    /// and takes Ops.TokenLogProbs gets this number bitwise. <paramref name="scratch"/> (≥ V floats) is overwritten.
+    /// </summary>
+    internal static float LogProb(ReadOnlySpan<float> rowLogits, int token, float lse, GenerationOptions options, float[] scratch)
+    {
+        if (!options.LogProbsAtTemperature || options.Temperature == 0f || options.Temperature == 1f) return rowLogits[token] - lse;
+        var scaled = scratch.AsSpan(0, rowLogits.Length);
+        TensorPrimitives.Multiply(rowLogits, 1f / options.Temperature, scaled);
+        return scaled[token] - SoftmaxKernel.LogSumExp(scaled);
     }
 
     internal static int ArgMax(ReadOnlySpan<float> x)

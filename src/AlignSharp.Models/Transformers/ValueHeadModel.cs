@@ -41,6 +41,10 @@ public sealed class ValueHeadModel : IDisposable
 
     public IEnumerable<Tensor> Parameters => Body.Parameters.Values.Append(Score);
 
+    /// <summary>The weights <see cref="Save"/> writes, by their checkpoint names: the body's without its LM head, and score.weight.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> SavedParameters =>
+        Body.Parameters.Where(p => p.Key != "lm_head.weight").Select(p => (p.Key, p.Value)).Append(("score.weight", Score));
+
     /// <summary>The head's output at every position: [B, T].</summary>
     public Tensor Values(ReadOnlySpan<int> ids, int batch, int length, Tensor? attentionMask = null, int[]? positions = null) =>
         Ops.Linear(Body.Hidden(ids, batch, length, attentionMask, positions), Score).Reshape(batch, length);

@@ -52,7 +52,10 @@ internal sealed unsafe class FlashAttention
     /// <summary>Fills o and lse ([B, H, Tq]).</summary>
     public void Forward(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] o, int oo, float[] lse)
     {
-        if (!Tiled) { ForwardRows(q, qo, k, ko, v, vo, o, oo, lse); return; }
+        // Under Sgemm.RowInvariant every query row is computed as a one-row (decode) step would compute it, so a training
+        // forward, a prefill and a KV-cached decode step give a row bitwise the same output; the backward is unaffected.
+        bool rowInvariant = Sgemm.IsRowInvariant;
+        if (!Tiled || rowInvariant) { ForwardRows(q, qo, k, ko, v, vo, o, oo, lse, rowInvariant); return; }
         fixed (float* pq = q, pk = k, pv = v, po = o, pl = lse)
         {
             float* q0 = pq + qo, k0 = pk + ko, v0 = pv + vo, o0 = po + oo, l0 = pl;
@@ -516,12 +519,16 @@ internal sealed unsafe class FlashAttention
     // Row-wise path (few query rows, or no AVX-512): each query row computes its scores into a row
     // buffer; the backward pass recomputes the probabilities row by row.
 
-    private void ForwardRows(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] o, int oo, float[] lse)
+    /// <param name="skipLeadingMasked">Sum the probabilities from the first key the mask allows, so a left-padded row sums
+    /// (and rounds) exactly as the same row without its padding.</param>
+    private void ForwardRows(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] o, int oo, float[] lse, bool skipLeadingMasked = false)
     {
         int qRow = H * D, kRow = KVH * D;
         WorkerPool.Current.For(B * H, item =>
         {
             int b = item / H, h = item % H, kvh = h / Group;
+            int first = 0;
+            if (skipLeadingMasked) while (first < Tk && !KeyAllowed(b, first)) first++;
             var scores = Scratch.Array(12, Tk);
             for (int t = 0; t < Tq; t++)
             {
@@ -531,7 +538,7 @@ internal sealed unsafe class FlashAttention
                 int end = KeyEnd(t);
                 float max = Scores(qi, k, ko + b * KvCapacity * kRow + kvh * D, kRow, b, end, scores);
                 if (float.IsNegativeInfinity(max)) { lse[(b * H + h) * Tq + t] = float.NegativeInfinity; continue; }
-                float sum = AccumulateValues(scores, end, max, v, vo + b * KvCapacity * kRow + kvh * D, kRow, oi);
+                float sum = AccumulateValues(scores, first, end, max, v, vo + b * KvCapacity * kRow + kvh * D, kRow, oi);
                 TensorPrimitives.Multiply(oi, 1f / sum, oi);
                 lse[(b * H + h) * Tq + t] = max + MathF.Log(sum);
             }
@@ -573,15 +580,19 @@ internal sealed unsafe class FlashAttention
 
     /// <summary>
     /// o = Σⱼ e^(sⱼ − max)·V_j over the keys before <paramref name="end"/> (masked keys have sⱼ = −∞, so weight 0);
-    /// returns Σⱼ e^(sⱼ − max). The exponentials are computed as one vector pass; with AVX-512 and D a multiple of
+    /// returns Σⱼ e^(sⱼ − max). The keys before <paramref name="firstKey"/> are masked (weight 0, set directly); the
+    /// exponentials and their sum start at it. The exponentials are computed as one vector pass; with AVX-512 and D a multiple of
     /// 16 the output row stays in vector accumulators (the decode hot loop).
     /// </summary>
-    private float AccumulateValues(float[] scores, int end, float max, float[] v, int first, int stride, Span<float> o)
+    private float AccumulateValues(float[] scores, int firstKey, int end, float max, float[] v, int first, int stride, Span<float> o)
     {
         var p = scores.AsSpan(0, end);
-        TensorPrimitives.Subtract(p, max, p);
-        TensorPrimitives.Exp(p, p);
-        float sum = Elementwise.Sum(p);
+        firstKey = Math.Min(firstKey, end);
+        p[..firstKey].Clear();
+        var live = p[firstKey..];   // vector chunks aligned to the first live key, as in the unpadded row
+        TensorPrimitives.Subtract(live, max, live);
+        TensorPrimitives.Exp(live, live);
+        float sum = Elementwise.Sum(live);
         if (Vector512.IsHardwareAccelerated && D % 16 == 0 && D <= 256)
         {
             int n = D / 16;

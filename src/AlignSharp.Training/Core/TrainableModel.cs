@@ -110,15 +110,12 @@ public sealed class RewardModelTrainable(ValueHeadModel model) : TrainableModel
 {
     public ValueHeadModel Model { get; } = model;
     public override TransformerModel Transformer => Model.Body;
-    public override IReadOnlyList<(string Name, Tensor Tensor)> Trainable { get; } =
-        model.Body.Parameters.Where(p => p.Key != "lm_head.weight").Select(p => (p.Key, p.Value)).Append(("score.weight", model.Score)).ToList();
+    public override IReadOnlyList<(string Name, Tensor Tensor)> Trainable { get; } = model.SavedParameters.ToList();
     public override void Save(string folder) => Model.Save(folder);
     public override void Restore(string folder)
     {
         using var saved = ValueHeadModel.Load(folder);
-        var sources = saved.Body.Parameters.ToDictionary(p => p.Key, p => p.Value);
-        sources["score.weight"] = saved.Score;
-        CopyInto(Trainable, sources, folder);
+        CopyInto(Trainable, saved.SavedParameters.ToDictionary(p => p.Name, p => p.Tensor), folder);
     }
     public override void Dispose() => Model.Dispose();
 }

@@ -124,7 +124,11 @@ public abstract class OnlineTrainer : Trainer
     {
         var order = _order ?? throw new InvalidOperationException("sampling happens only inside Train");
         var plan = Plan;
-        var prompts = order.NextBatch(promptCount).Select(i => _prompts[i]).ToList();
+        // Always a whole generation batch: the last prompts of an epoch are topped up from the next one, so a batch
+        // never ends short and spills into the next optimizer step (where its ratio would no longer start at 1).
+        var picked = new List<int>(promptCount);
+        while (picked.Count < promptCount) picked.AddRange(order.NextBatch(promptCount - picked.Count));
+        var prompts = picked.Select(i => _prompts[i]).ToList();
         ulong seed = Args.Seed + (ulong)(++_sampleCalls) * 0x9E3779B97F4A7C15UL;
         var clock = Stopwatch.StartNew();
         var rollouts = Sampler.Sample(prompts, plan.NumGenerations, plan.Sampling, seed).SelectMany(g => g).ToArray();

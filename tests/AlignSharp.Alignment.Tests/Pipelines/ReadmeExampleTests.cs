@@ -1,12 +1,12 @@
 using AlignSharp.Alignment.Environments.DemoWorld;
 using AlignSharp.Alignment.Pipelines;
-using AlignSharp.Alignment.Sampling;
 using AlignSharp.Eval;
 using AlignSharp.Feedback;
 using AlignSharp.Models.Transformers;
 using AlignSharp.Training.Core;
 using AlignSharp.Training.Data;
 using AlignSharp.Training.Methods;
+using AlignSharp.Training.Online;
 
 namespace AlignSharp.Alignment.Tests;
 

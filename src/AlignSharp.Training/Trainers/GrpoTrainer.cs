@@ -14,32 +14,18 @@ namespace AlignSharp.Training.Trainers;
 /// the training forward's: no extra forward pass) when a batch is reused (num_iterations &gt; 1, or steps_per_generation
 /// &gt; gradient_accumulation_steps); otherwise the ratio is the current log-probs over themselves detached, as TRL.
 /// </summary>
-public sealed class GrpoTrainer : OnlineTrainer
+public sealed class GrpoTrainer : PolicyGradientTrainer
 {
     private readonly GrpoOptions _options;
-    private readonly ReferencePolicy? _reference;
 
     /// <param name="reference">The reference model of the KL term (β &gt; 0 only; default: the policy's starting weights, see <see cref="ReferencePolicy.For"/>).</param>
     public GrpoTrainer(TrainingArguments args, TrainableModel model, IReadOnlyList<PromptRecord> prompts, ExampleTokenizer encoder, RewardFunctions rewards,
         GrpoOptions options, int skippedRows = 0, TransformerModel? reference = null)
-        : base(args, model, prompts, encoder, rewards, skippedRows)
+        : base("grpo", Grpo.OptionsProblem(options), args, model, prompts, encoder, rewards, options, options.NumGenerations, options.Beta, skippedRows, reference)
     {
-        if (Grpo.OptionsProblem(options) is { } problem) throw new TrainingException($"grpo: {problem}");
-        if (rewards.Functions.Count == 0) throw new TrainingException("grpo: no reward functions; name at least one in reward_funcs");
-        int steps = options.StepsPerGeneration ?? args.GradientAccumulationSteps;
-        int generationBatch = args.PerDeviceTrainBatchSize * steps;
-        if (generationBatch % options.NumGenerations != 0)
-            throw new TrainingException($"grpo: the generation batch (per_device_train_batch_size {args.PerDeviceTrainBatchSize} × steps_per_generation {steps} = {generationBatch}) must be a multiple of num_generations {options.NumGenerations}");
         _options = options;
-        if (options.Beta != 0f) _reference = ReferencePolicy.For(model, reference);
-        Plan = new RolloutPlan(generationBatch / options.NumGenerations, options.NumGenerations, options.NumIterations, generationBatch, new SamplingOptions
-        {
-            MaxNewTokens = options.MaxCompletionLength, Temperature = options.Temperature, TopP = options.TopP, TopK = options.TopK,
-        });
-        ReusesBatches = options.NumIterations > 1 || steps > args.GradientAccumulationSteps;
+        ReusesBatches = options.NumIterations > 1 || (options.StepsPerGeneration ?? args.GradientAccumulationSteps) > args.GradientAccumulationSteps;
     }
-
-    protected override RolloutPlan Plan { get; }
 
     /// <summary>Whether a generation batch is trained on after an update, so the ratio needs the sampling log-probs.</summary>
     private bool ReusesBatches { get; }
@@ -54,8 +40,8 @@ public sealed class GrpoTrainer : OnlineTrainer
         batch.RowValues["advantages"] = advantages.Advantages;
         batch.RowValues["rewards"] = scores;
         // mask_truncated_completions: a completion cut at max_completion_length counts for nothing in the loss.
-        batch.RowValues["loss_mask"] = rollouts.Select(r => _options.MaskTruncatedCompletions && r.Finish == FinishReason.Length ? 0f : 1f).ToArray();
-        if (_reference is not null) batch.TokenValues["ref_logps"] = _reference.PerTokenLogProbs(RowsOf(rollouts), _options.Temperature);
+        batch.RowValues["loss_mask"] = LossMask(rollouts);
+        if (Reference is not null) batch.TokenValues["ref_logps"] = Reference.PerTokenLogProbs(RowsOf(rollouts), _options.Temperature);
         batch.Metrics["frac_reward_zero_std"] = advantages.FracRewardZeroStd;
         batch.Metrics["generation/active_tokens"] = rollouts.Sum(r => r.CompletionIds.Length);
         return batch;
@@ -90,21 +76,12 @@ public sealed class GrpoTrainer : OnlineTrainer
         var rollouts = rows.Select(r => batch.Rollouts[r]).ToList();
         var forward = Forward(rollouts);
         int t = forward.T;
-        var mask = (float[])forward.Mask.Clone();
-        var rowMask = batch.RowValues["loss_mask"];
-        for (int b = 0; b < rows.Length; b++)
-            if (rowMask[rows[b]] == 0f) mask.AsSpan(b * t, t).Clear();
+        var mask = MaskRows(forward, rows, batch.RowValues["loss_mask"]);
         float[]? old = ReusesBatches ? Padded(rollouts.Select(r => r.LogProbs).ToList(), t) : null;
-        float[]? reference = _reference is null ? null : Padded(rows.Select(r => batch.TokenValues["ref_logps"][r]).ToList(), t);
+        float[]? reference = Reference is null ? null : Padded(rows.Select(r => batch.TokenValues["ref_logps"][r]).ToList(), t);
         var advantages = rows.Select(r => batch.RowValues["advantages"][r]).ToArray();
         var scale = new GrpoLossScale(Args.GradientAccumulationSteps, (int)batch.Metrics["generation/active_tokens"]);
         var result = Grpo.Loss(forward.LogProbs, old, reference, advantages, mask, _options, scale, forward.Entropy);
         return new BatchLoss(result.Loss, result.Metrics, (long)mask.Sum());
-    }
-
-    public override void Dispose()
-    {
-        _reference?.Dispose();
-        base.Dispose();
     }
 }
