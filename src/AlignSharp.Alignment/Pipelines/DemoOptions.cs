@@ -89,7 +89,7 @@ public sealed record DemoOptions
     public static readonly string[] OnlineKeys =
     [
         "reward_funcs", "reward_weights", "num_generations", "generation_batch_size", "online_batch_size", "grpo_learning_rate", "grpo_beta",
-        "grpo_loss_type", "scale_rewards", "num_iterations", "epsilon", "rloo_learning_rate", "rloo_beta", "ppo_learning_rate", "ppo_kl_coef",
+        "grpo_loss_type", "scale_rewards", "num_iterations", "epsilon", "rloo_learning_rate", "rloo_beta", "ppo_learning_rate", "ppo_kl_coef", "num_ppo_epochs",
         "online_dpo_learning_rate", "online_dpo_beta",
     ];
 
@@ -126,7 +126,7 @@ public sealed record DemoOptions
     public int OnlineBatchSize { get; init; } = 16;
 
     [Description("grpo: peak learning rate (linear schedule)")]
-    public float GrpoLearningRate { get; init; } = 1e-4f;
+    public float GrpoLearningRate { get; init; } = 5e-5f;
 
     [Description("grpo: TRL's beta, weight of the k3 KL penalty to the previous round's policy (0 = no reference)")]
     public float GrpoBeta { get; init; } = 0.04f;
@@ -154,6 +154,9 @@ public sealed record DemoOptions
 
     [Description("ppo: TRL's kl_coef, the per-token KL penalty to the previous round's policy in the reward")]
     public float PpoKlCoef { get; init; } = 0.05f;
+
+    [Description("ppo: TRL's num_ppo_epochs, passes over each rollout batch (1: one pass, as grpo and rloo's num_iterations; TRL's default is 4)")]
+    public int NumPpoEpochs { get; init; } = 1;
 
     [Description("online_dpo: peak learning rate (linear schedule)")]
     public float OnlineDpoLearningRate { get; init; } = 1e-4f;
@@ -274,6 +277,7 @@ public sealed record DemoOptions
         if (GenerationBatchSize < 1 || GenerationBatchSize % NumGenerations != 0 || GenerationBatchSize % OnlineBatchSize != 0)
             throw new TrainingException($"generation_batch_size must be a positive multiple of num_generations ({NumGenerations}) and of online_batch_size ({OnlineBatchSize}) (got {GenerationBatchSize})");
         AtLeast("num_iterations", NumIterations, 1);
+        AtLeast("num_ppo_epochs", NumPpoEpochs, 1);
         Positive("grpo_learning_rate", GrpoLearningRate); Positive("rloo_learning_rate", RlooLearningRate);
         Positive("ppo_learning_rate", PpoLearningRate); Positive("online_dpo_learning_rate", OnlineDpoLearningRate);
         Positive("online_dpo_beta", OnlineDpoBeta); Positive("epsilon", Epsilon);

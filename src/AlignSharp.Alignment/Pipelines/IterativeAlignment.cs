@@ -88,7 +88,6 @@ public sealed class IterativeAlignment : IDisposable
         // Every recipe value, and the constitution the rounds use, is checked before minutes of SFT, not after.
         options.Validate();
         _constitution = Constitution.Load(options.Constitution, WorldChecks.All);
-        foreach (var method in options.RunMethods) OnlineRounds.RequireAvailable(method);
         if (options.RunMethods.Any(m => DemoOptions.OnlineMethods.Contains(m))) OnlineRounds.CheckRewardFuncs(options, _constitution);
         if (options.Signal == "judge") JudgedPrinciples(_constitution);
         else _source = Signal(_constitution);
@@ -450,8 +449,9 @@ public sealed class IterativeAlignment : IDisposable
         var encoder = _encoder ??= ExampleTokenizer.FromFolder(SftDir);
         _rewards ??= OnlineRounds.Rewards(_options, _constitution, _judges, _store!, ScoringConcurrency);
         long calls = ScoringCalls;
-        using var trainer = OnlineRounds.Create(method, _options, args, _policy!, env.TrainPrompts, encoder, _rewards, _cached!, ScoringConcurrency);
-        trainer.OwnsModel = false;
+        var (trainer, critic) = OnlineRounds.Create(method, _options, args, _policy!, env.TrainPrompts, encoder, _rewards, _cached!, ScoringConcurrency);
+        using var owned = trainer;
+        using var ownedCritic = critic;
         Train(trainer, $"{method} {Path.GetFileName(roundDir)}", output);
         CopyTokenizer(reference, output);
         _stages.Log($"{method} {Path.GetFileName(roundDir)}: {plan.Completions} completions sampled and scored in {plan.MaxSteps} steps ({ScoringCalls - calls} scoring calls)");

@@ -47,20 +47,10 @@ public static class OnlineRounds
             return new OnlineRoundPlan(steps, steps * o.OnlineBatchSize);
         }
         int generations = (int)((budget + o.GenerationBatchSize - 1) / o.GenerationBatchSize);
-        // Each generation batch is trained on num_iterations times in micro-batches of online_batch_size, one step each.
-        int stepsPerGeneration = o.NumIterations * (o.GenerationBatchSize / o.OnlineBatchSize);
+        // Each generation batch is trained on num_iterations (ppo: num_ppo_epochs) times in micro-batches of
+        // online_batch_size, one step each.
+        int stepsPerGeneration = (method == "ppo" ? o.NumPpoEpochs : o.NumIterations) * (o.GenerationBatchSize / o.OnlineBatchSize);
         return new OnlineRoundPlan(generations * stepsPerGeneration, generations * o.GenerationBatchSize);
-    }
-
-    /// <summary>The online methods whose trainers this build has.</summary>
-    public static readonly string[] Available = ["grpo", "online_dpo"];
-
-    /// <summary>Refuses, before any stage runs, a method whose trainer this build does not have.</summary>
-    /// <exception cref="TrainingException">The method, and the ones that are available.</exception>
-    public static void RequireAvailable(string method)
-    {
-        if (DemoOptions.OnlineMethods.Contains(method) && !Available.Contains(method))
-            throw new TrainingException($"method {method}: not available yet (its trainer has not landed in this build); use dpo, kto, {string.Join(" or ", Available)}");
     }
 
     /// <summary>Checks that every reward_funcs entry names a principle of the constitution.</summary>
@@ -103,12 +93,33 @@ public static class OnlineRounds
     /// <summary>
     /// The method's trainer over <paramref name="policy"/> (trained in full, in place; the caller keeps it), sampling
     /// <paramref name="prompts"/>. The reference of its KL term is the policy as the round starts (the previous
-    /// round's model), as in a dpo round.
+    /// round's model), as in a dpo round. ppo's critic is a value head on the policy (TRL's shared trunk), new each
+    /// round (seeded), saved beside the round's model as value_head.safetensors.
     /// </summary>
     /// <param name="rewards">The reward functions (grpo, rloo, ppo).</param>
     /// <param name="signal">The signal a dpo round ranks with: online_dpo's pairs are ranked by it (one reward function).</param>
     /// <param name="concurrency">Scoring calls in flight (the signal's).</param>
-    public static OnlineTrainer Create(string method, DemoOptions o, TrainingArguments args, TransformerModel policy, IReadOnlyList<PromptRecord> prompts,
+    /// <returns>The trainer, and what it trains besides the policy (ppo's value head) for the caller to dispose; the trainer leaves the policy alone.</returns>
+    public static (OnlineTrainer Trainer, IDisposable? Critic) Create(string method, DemoOptions o, TrainingArguments args, TransformerModel policy,
+        IReadOnlyList<PromptRecord> prompts, ExampleTokenizer encoder, OnlineRewards rewards, ISignalSource signal, int concurrency)
+    {
+        if (method == "ppo")
+        {
+            // One completion per prompt; num_mini_batches makes the rollout batch generation_batch_size completions.
+            var withHead = PolicyAndValue.WithSharedHead(new FullCausalLm(policy), o.Seed);
+            var ppo = new PpoTrainer(args, withHead, prompts, encoder, rewards.Functions, new PpoOptions
+            {
+                NumPpoEpochs = o.NumPpoEpochs, NumMiniBatches = o.GenerationBatchSize / o.OnlineBatchSize, KlCoef = o.PpoKlCoef, Cliprange = o.Epsilon,
+                MaxCompletionLength = o.MaxNewTokens, Temperature = o.SampleTemperature, ValueModel = ValueModelKind.Shared,
+            }) { OwnsModel = false };
+            return (ppo, withHead.ValueHead);
+        }
+        var trainer = Policy(method, o, args, policy, prompts, encoder, rewards, signal, concurrency);
+        trainer.OwnsModel = false;
+        return (trainer, null);
+    }
+
+    private static OnlineTrainer Policy(string method, DemoOptions o, TrainingArguments args, TransformerModel policy, IReadOnlyList<PromptRecord> prompts,
         ExampleTokenizer encoder, OnlineRewards rewards, ISignalSource signal, int concurrency) => method switch
     {
         "grpo" => new GrpoTrainer(args, new FullCausalLm(policy), prompts, encoder, rewards.Functions, new GrpoOptions
@@ -117,10 +128,16 @@ public static class OnlineRounds
             NumIterations = o.NumIterations, StepsPerGeneration = o.GenerationBatchSize / o.OnlineBatchSize,
             MaxCompletionLength = o.MaxNewTokens, MaxPromptLength = null, Temperature = o.SampleTemperature,
         }),
+        "rloo" => new RlooTrainer(args, new FullCausalLm(policy), prompts, encoder, rewards.Functions, new RlooOptions
+        {
+            NumGenerations = o.NumGenerations, Beta = o.RlooBeta, Epsilon = o.Epsilon, NumIterations = o.NumIterations,
+            StepsPerGeneration = o.GenerationBatchSize / o.OnlineBatchSize, MaxCompletionLength = o.MaxNewTokens, MaxPromptLength = null,
+            Temperature = o.SampleTemperature,
+        }),
         "online_dpo" => new OnlineDpoTrainer(args, new FullCausalLm(policy), prompts, encoder, new RewardFunctions([new RewardFunction(signal)], concurrency), new OnlineDpoOptions
         {
             Beta = o.OnlineDpoBeta, MaxNewTokens = o.MaxNewTokens, Temperature = o.SampleTemperature, TopK = 0,
         }),
-        _ => throw new ArgumentException($"'{method}' is not an online method of this build", nameof(method)),
+        _ => throw new ArgumentException($"'{method}' is not an online method", nameof(method)),
     };
 }
