@@ -144,13 +144,13 @@ public sealed record DemoOptions
     public float Epsilon { get; init; } = 0.2f;
 
     [Description("rloo: peak learning rate (linear schedule)")]
-    public float RlooLearningRate { get; init; } = 1e-4f;
+    public float RlooLearningRate { get; init; } = 5e-5f;
 
     [Description("rloo: TRL's beta, the k1 KL to the previous round's policy summed over the completion and subtracted from its reward")]
     public float RlooBeta { get; init; } = 0.05f;
 
     [Description("ppo: peak learning rate (linear schedule)")]
-    public float PpoLearningRate { get; init; } = 1e-4f;
+    public float PpoLearningRate { get; init; } = 5e-5f;
 
     [Description("ppo: TRL's kl_coef, the per-token KL penalty to the previous round's policy in the reward")]
     public float PpoKlCoef { get; init; } = 0.05f;
