@@ -84,19 +84,18 @@ internal static class GrpoBench
                              $"micro-batches of {batch} × {rows / batch}, β 0.04, {WorkerPool.Default.Threads} threads");
             stdout.WriteLine($"grpo step: {step:F2} s = generate {generate:F2} s ({generate / step:P0}) + score {score:F3} s + reference {reference:F2} s ({reference / step:P0}) + train {train:F2} s ({train / step:P0}); {tokens:F0} completion tokens");
 
-            // Rollouts at batch 1: the same sampler, one prompt, one completion at a time.
+            // Rollouts at batch 1: the fastest one-sequence path (default kernels, GEMV), one prompt, one completion at a time.
             var sampler = new PolicySampler(model.Transformer, encoder);
-            var one = new SamplingOptions { MaxNewTokens = newTokens, BatchSize = 1 };
-            sampler.Sample([prompts2[0]], 1, one, 3);
+            sampler.Sample([prompts2[0]], 1, 1f, 3, newTokens);
             var sw = Stopwatch.StartNew();
             int singleTokens = 0;
-            for (int i = 0; i < 2; i++) singleTokens += sampler.Sample([prompts2[i]], 1, one, (ulong)i)[0][0].CompletionIds.Length;
+            for (int i = 0; i < 2; i++) singleTokens += sampler.Sample([prompts2[i]], 1, 1f, (ulong)i, newTokens)[0][0].CompletionIds.Length;
             double single = singleTokens / sw.Elapsed.TotalSeconds, batched = tokens / generate;
             stdout.WriteLine($"rollout: {batched:F0} tokens/s at batch {rows} vs {single:F0} tokens/s at batch 1: {batched / single:F1}×");
 
             // SFT on the same rows, micro-batches and optimizer: forward, cross-entropy on the completion tokens, backward, AdamW.
             double sft = SftSeconds(model, encoder, prompts2.Take(rows / generations).ToList(), generations, newTokens, batch);
-            stdout.WriteLine($"train: {tokens / train:F0} tokens/s (GRPO, its forward at the sampling engine's row-invariant products) vs SFT {tokens / sft:F0} tokens/s on the same rows: {train / sft:F2}× SFT's time");
+            stdout.WriteLine($"train: {tokens / train:F0} tokens/s (GRPO: forward in the sampler's blocked order, log-probs, loss, backward, AdamW) vs SFT {tokens / sft:F0} tokens/s on the same rows: {train / sft:F2}× SFT's time");
             stdout.WriteLine($"bench grpo: rollout batch {rows} {batched / single:F1}× batch 1, train part {train / sft:F2}× SFT");
             model.Dispose();
         }

@@ -12,7 +12,8 @@ public enum FinishReason
 /// <summary>
 /// One sampled completion of a policy, exactly as the engine produced it: the prompt's token ids, the sampled
 /// completion ids (including a final stop token when there is one), and the log-probability of each sampled token
-/// under the sampling policy (temperature 1, before filtering), so online RL can train on the very tokens that were
+/// under the sampling policy (at temperature 1, or at the sampling temperature when sampled for online RL; before
+/// top-k/top-p filtering), so online RL can train on the very tokens that were
 /// sampled and take importance ratios against the sampling log-probs. <see cref="Text"/> is the decoded completion
 /// (stop token and surrounding whitespace removed), what signal sources read.
 /// </summary>

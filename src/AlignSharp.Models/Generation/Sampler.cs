@@ -23,8 +23,7 @@ internal sealed class Sampler(GenerationOptions options)
         var probs = new float[v];
         float inv = 1f / options.Temperature;
         for (int i = 0; i < v; i++) probs[i] = logits[i] * inv;
-        var order = Enumerable.Range(0, v).ToArray();
-        Array.Sort(order, (a, b) => probs[b].CompareTo(probs[a]) is var c && c != 0 ? c : a.CompareTo(b));
+        var order = Descending(probs);
         int keep = v;
         if (options.TopK > 0) keep = Math.Min(keep, options.TopK);
 
@@ -74,6 +73,29 @@ internal sealed class Sampler(GenerationOptions options)
         var scaled = scratch.AsSpan(0, rowLogits.Length);
         TensorPrimitives.Multiply(rowLogits, 1f / options.Temperature, scaled);
         return scaled[token] - SoftmaxKernel.LogSumExp(scaled);
+    }
+
+    /// <summary>
+    /// Indices of <paramref name="values"/> by descending value, ties by ascending index (float.CompareTo's order: NaN
+    /// lowest, −0 = +0) — one sort of 64-bit keys (the value's order-preserving bits inverted, over the index) instead of
+    /// a comparison delegate per pair, the sampler's cost at large vocabularies.
+    /// </summary>
+    internal static int[] Descending(float[] values)
+    {
+        var keys = new ulong[values.Length];
+        for (int i = 0; i < values.Length; i++) keys[i] = (ulong)~OrderedBits(values[i]) << 32 | (uint)i;
+        Array.Sort(keys);
+        var order = new int[values.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = (int)(uint)keys[i];
+        return order;
+    }
+
+    /// <summary>Bits that compare as float.CompareTo compares the values.</summary>
+    private static uint OrderedBits(float x)
+    {
+        if (float.IsNaN(x)) return 0;
+        uint bits = BitConverter.SingleToUInt32Bits(x + 0f); // −0 + 0 = +0
+        return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
     }
 
     internal static int ArgMax(ReadOnlySpan<float> x)

@@ -52,9 +52,10 @@ internal sealed unsafe class FlashAttention
     /// <summary>Fills o and lse ([B, H, Tq]).</summary>
     public void Forward(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] o, int oo, float[] lse)
     {
-        // Under Sgemm.RowInvariant every query row is computed as a one-row (decode) step would compute it, so a training
-        // forward, a prefill and a KV-cached decode step give a row bitwise the same output; the backward is unaffected.
-        bool rowInvariant = Sgemm.IsRowInvariant;
+        // Under Sgemm.RowInvariant or Sgemm.BlockedOrder every query row is computed as a one-row (decode) step computes
+        // it, so a training forward, a left-padded prefill and a KV-cached decode step give a row bitwise the same output;
+        // the backward is unaffected.
+        bool rowInvariant = Sgemm.IsRowInvariant || Sgemm.IsBlockedOrder;
         if (!Tiled || rowInvariant) { ForwardRows(q, qo, k, ko, v, vo, o, oo, lse, rowInvariant); return; }
         fixed (float* pq = q, pk = k, pv = v, po = o, pl = lse)
         {

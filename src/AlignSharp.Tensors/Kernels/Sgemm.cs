@@ -72,6 +72,11 @@ public static unsafe partial class Sgemm
         long work = (long)m * n * k;
         int threads = pool is null || work < ((m == 1 || n == 1) ? GemvParallelThreshold : ParallelThreshold) ? 1 : pool.Threads;
 
+        if (_blockedOrderDepth != 0)
+        {
+            Blocked(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, threads > 1 ? pool : null);
+            return;
+        }
         if (m > 1 && _rowInvariantDepth != 0)
         {
             RowInvariantMultiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, pool ?? WorkerPool.Current);

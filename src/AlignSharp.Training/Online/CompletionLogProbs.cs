@@ -26,7 +26,8 @@ public sealed record CompletionForward(Tensor LogProbs, float[] Mask, int B, int
 
 /// <summary>
 /// Per-token log-probs of sampled completions under a causal LM — the trainer's side of the rollout/training
-/// log-prob guarantee: for the weights that sampled them, these equal the sampler's log-probs (to 1e-5).
+/// log-prob guarantee: for the weights and temperature that sampled them with <see cref="PolicySampler"/>, these equal
+/// the sampler's log-probs bitwise (both run under <see cref="Sgemm.BlockedOrder"/>), for any batch and thread count.
 /// </summary>
 /// <remarks>
 /// Row b is prompt_b ++ completion_b[..^1], right-padded: position |prompt_b| − 1 + j predicts completion token j (the
@@ -80,9 +81,10 @@ public static class CompletionLogProbs
         for (int i = 0; i < slots.Length; i++) if (slots[i] < 0) slots[i] = N;
 
         Tensor predicting, logits;
-        // Row-invariant products and attention (each row computed as a one-row decode step computes it): the sampler
-        // decodes in the same mode, so the two give the same logits bitwise. The backward runs outside it, at full speed.
-        using (Sgemm.RowInvariant())
+        // Batch-invariant products and attention (a token's row is computed the same way for any batch, padding or
+        // step): PolicySampler decodes in the same mode, so the two give the same logits bitwise. The backward runs
+        // outside it, unchanged.
+        using (Sgemm.BlockedOrder())
         {
             var hidden = model.Hidden(ids, B, T, Tensor.FromArray(attention, B, T), withAdapters: withAdapters);   // [B, T, C]
             predicting = Ops.Embedding(hidden.Reshape(B * T, hidden.Dim(2)), gather.ToArray(), N);                // [N, C]

@@ -59,13 +59,15 @@ public sealed class PolicySampler
     /// b·<see cref="DefaultBatchSize"/>.
     /// </summary>
     public Rollout[][] Sample(IReadOnlyList<PromptRecord> prompts, int k, float temperature, ulong seed, int maxNewTokens) =>
-        Sample(prompts, k, seed, DefaultBatchSize, new GenerationOptions { MaxNewTokens = maxNewTokens, Temperature = temperature, StopTokenIds = _stops }, rowInvariant: false);
+        Sample(prompts, k, seed, DefaultBatchSize, new GenerationOptions { MaxNewTokens = maxNewTokens, Temperature = temperature, StopTokenIds = _stops }, batchInvariant: false);
 
     /// <summary>
     /// k completions for every prompt (result[i][j] = prompt i's j-th sample) whose log-probs are those of the sampling
-    /// distribution: log softmax(logits / temperature) of each sampled token, before top-k/top-p filtering — what
-    /// <see cref="CompletionLogProbs.Compute"/> gives at the same temperature. Rows are prompt-major and decoded in batches
-    /// of <see cref="SamplingOptions.BatchSize"/>; the batch starting at row r uses seed <paramref name="seed"/> + r.
+    /// distribution: log softmax(logits / temperature) of each sampled token, before top-k/top-p filtering (TRL's and
+    /// vLLM's processed log-probs). Decoded under <see cref="Sgemm.BlockedOrder"/>, so they equal bitwise what
+    /// <see cref="CompletionLogProbs.Compute"/> gives for the same tokens and temperature. Rows are prompt-major and
+    /// decoded in batches of <see cref="SamplingOptions.BatchSize"/>; the batch starting at row r uses seed
+    /// <paramref name="seed"/> + r.
     /// </summary>
     /// <exception cref="ArgumentException">The batch size is below 1, or an option is out of range (<see cref="GenerationOptionException"/> names it).</exception>
     public Rollout[][] Sample(IReadOnlyList<PromptRecord> prompts, int k, SamplingOptions options, ulong seed)
@@ -75,12 +77,12 @@ public sealed class PolicySampler
         {
             MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopP = options.TopP, TopK = options.TopK,
             StopTokenIds = _stops, LogProbsAtTemperature = true,
-        }, rowInvariant: true);
+        }, batchInvariant: true);
     }
 
-    /// <param name="rowInvariant">Decode under <see cref="Sgemm.RowInvariant"/>: each row's logits are bitwise those of the
+    /// <param name="batchInvariant">Decode under <see cref="Sgemm.BlockedOrder"/>: each row's logits are bitwise those of the
     /// same sequence in <see cref="CompletionLogProbs.Compute"/>'s training forward, whatever the batch.</param>
-    private Rollout[][] Sample(IReadOnlyList<PromptRecord> prompts, int k, ulong seed, int batchSize, GenerationOptions generation, bool rowInvariant)
+    private Rollout[][] Sample(IReadOnlyList<PromptRecord> prompts, int k, ulong seed, int batchSize, GenerationOptions generation, bool batchInvariant)
     {
         var encoded = prompts.Select(PromptIds).ToList();
         var output = prompts.Select(_ => new Rollout[k]).ToArray();
@@ -90,7 +92,7 @@ public sealed class PolicySampler
             var chunk = rows.Skip(start).Take(batchSize).ToList();
             ulong batchSeed = seed + (ulong)start;
             IReadOnlyList<GenerationResult> generated;
-            using (rowInvariant ? Sgemm.RowInvariant() : default(Sgemm.RowInvariantScope?))
+            using (batchInvariant ? Sgemm.BlockedOrder() : default(Sgemm.BlockedOrderScope?))
                 generated = _generator.Generate(chunk.Select(r => encoded[r.i]).ToList(), generation with { Seed = batchSeed });
             for (int n = 0; n < chunk.Count; n++)
             {

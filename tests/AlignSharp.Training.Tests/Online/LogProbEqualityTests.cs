@@ -19,7 +19,7 @@ public sealed class LogProbEqualityTests(ITestOutputHelper output)
 {
     const float Tolerance = 1e-5f;
 
-    static readonly PromptRecord[] Prompts =
+    internal static readonly PromptRecord[] Prompts =
     [
         new("short", "Hi", "", new Dictionary<string, string>()),
         new("medium", "What is the capital of France, and why is it there?", "", new Dictionary<string, string>()),
@@ -64,7 +64,7 @@ public sealed class LogProbEqualityTests(ITestOutputHelper output)
     }
 
     /// <summary>A tiny model with peaked distributions (weights ×15: logits spread over several nats) and ~20 stop ids, so rows end at different steps.</summary>
-    static (TransformerModel Model, ExampleTokenizer Encoder) Tiny(Architecture architecture, bool lora)
+    internal static (TransformerModel Model, ExampleTokenizer Encoder) Tiny(Architecture architecture, bool lora)
     {
         var tokenizer = Tokenizer.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "qwen2"));
         int eos = tokenizer.TokenToId("<|im_end|>")!.Value;
