@@ -44,7 +44,9 @@ public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironme
 /// environment → (tokenizer → base model) → SFT → evaluate → for each round: sample k responses per prompt with the
 /// current policy, score each once with the signal sources (constitution principles, then verifiers), build the
 /// method's data (best-vs-worst pairs for DPO, ties dropped; desirable/undesirable labels for KTO), train against the
-/// previous round's policy, evaluate → report. No human label anywhere (after Bai et al. 2022, "Constitutional AI",
+/// previous round's policy, evaluate → report. An online method (GRPO, PPO, RLOO, online DPO) instead trains while it
+/// samples, at the same sample budget, rewarded by the same signal (<see cref="OnlineRounds"/>); with compare: every
+/// listed method runs its rounds from the same SFT weights and the report has one table of them. No human label anywhere (after Bai et al. 2022, "Constitutional AI",
 /// and the iterative DPO of Xu et al. 2023, "Some things are more CRINGE than others").
 /// The policy is held in memory from stage to stage: it is loaded from disk only when a finished stage is skipped on
 /// resume; the KL reference is an in-memory snapshot of the SFT weights. Stages, resume and the recipe check are the
