@@ -93,9 +93,11 @@ public sealed class IterativeAlignment : IDisposable
         if (options.RunMethods.Any(m => DemoOptions.OnlineMethods.Contains(m))) OnlineRounds.CheckRewardFuncs(options, _constitution);
         if (options.Signal == "judge") JudgedPrinciples(_constitution);
         else _source = Signal(_constitution);
-        // compare only adds (or leaves out) methods' folders; the online methods' keys change nothing in a run without one.
-        string[] free = [.. FreeKeys, "compare", .. options.RunMethods.Any(m => DemoOptions.OnlineMethods.Contains(m)) ? [] : DemoOptions.OnlineKeys];
-        RecipeRecord.CheckAndRecord(options.RunDir, ConfigBinder.Values(options).ToDictionary(kv => kv.Key, kv => kv.Value), free, resume);
+        // compare only adds (or leaves out) methods' folders. The online methods' keys change nothing in a run without
+        // one, so such a run neither records them nor checks them (its recipe.json is what it was before they existed).
+        bool online = options.RunMethods.Any(m => DemoOptions.OnlineMethods.Contains(m));
+        var values = ConfigBinder.Values(options).Where(kv => online || !DemoOptions.OnlineKeys.Contains(kv.Key) && !(kv.Key == "compare" && options.Compare.Count == 0));
+        RecipeRecord.CheckAndRecord(options.RunDir, values.ToDictionary(kv => kv.Key, kv => kv.Value), [.. FreeKeys, "compare"], resume);
         _stages = new StageRunner(options.RunDir, resume, log);
     }
 

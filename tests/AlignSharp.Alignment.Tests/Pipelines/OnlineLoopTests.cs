@@ -136,6 +136,23 @@ public class OnlineLoopTests : IDisposable
         Assert.Equal(runs.Select(r => r.WallTime), resumed.Result.Comparison!.Select(r => r.WallTime));
     }
 
+    [Fact]
+    public void A_run_without_online_methods_records_the_recipe_it_recorded_before_they_existed()
+    {
+        string Recorded(DemoOptions o)
+        {
+            using (new IterativeAlignment(o, TextWriter.Null, resume: false)) { }
+            return File.ReadAllText(Path.Combine(o.RunDir, "recipe.json"));
+        }
+        string dpo = Recorded(Tiny("dpo"));
+        Assert.All(DemoOptions.OnlineKeys.Append("compare"), key => Assert.DoesNotContain($"\"{key}\"", dpo));
+        string grpo = Recorded(Tiny("grpo"));
+        Assert.All(DemoOptions.OnlineKeys, key => Assert.Contains($"\"{key}\"", grpo));
+        // Online keys may change on resuming a dpo run: it never reads them.
+        using (new IterativeAlignment(Tiny("dpo") with { GrpoLearningRate = 1f }, TextWriter.Null, resume: true)) { }
+        Assert.Throws<TrainingException>(() => new IterativeAlignment(Tiny("grpo") with { GrpoLearningRate = 1f }, TextWriter.Null, resume: true));
+    }
+
     [Theory]
     [InlineData("grpo")]
     [InlineData("ppo")]
