@@ -11,7 +11,7 @@ internal static class HelpText
     /// <summary>Commands with subcommands, and what the subcommand is called in their usage line.</summary>
     private static readonly (string Name, string Placeholder, string Description)[] Groups =
     [
-        ("train", "<method>", "train with one of TRL's offline methods from a YAML recipe"),
+        ("train", "<method>", "train with one of TRL's offline or online methods from a YAML recipe"),
         ("store", "<subcommand>", "the feedback store: statistics, TRL datasets from its labels, label import"),
         ("chat", "<subcommand>", "apply a chat template as transformers' apply_chat_template does"),
         ("tokenizer", "<subcommand>", "train, run and test byte-level BPE tokenizers"),

@@ -106,9 +106,9 @@ public class RunCommandTests(TinyModelFolder tiny) : IClassFixture<TinyModelFold
         Assert.Equal(2, code);
         Assert.Contains("train kto:", err);
         Assert.Contains("says method: dpo, not kto", err);
-        (code, _, err) = Run(["run", TinyModelFolder.Recipe("dpo.yaml"), "--set", "method=ppo"]);
+        (code, _, err) = Run(["run", TinyModelFolder.Recipe("dpo.yaml"), "--set", "method=sppo"]);
         Assert.Equal(1, code);
-        Assert.Contains("--set method: 'ppo' is not a training method (sft | rm | dpo | kto | orpo | simpo)", err);
+        Assert.Contains("--set method: 'sppo' is not a training method (sft | rm | dpo | kto | orpo | simpo | grpo | rloo | reinforce_pp | ppo | online_dpo)", err);
     }
 
     [Fact]

@@ -41,20 +41,6 @@ internal static class DemoCommand
         foreach (var line in ConfigBinder.Describe(new DemoOptions().Quick()).Except(defaults)) yield return line;
     }
 
-    /// <summary>The role blocks (judge: {endpoint: ..., model: ...}; judge.model=... from --set), taken out of the flat keys; other dotted keys stay for the unknown-key check.</summary>
-    private static ChatRoles ReadRoles(string source, params Dictionary<string, (string Value, string Source)>[] layers)
-    {
-        var roleKeys = new Dictionary<string, object?>();
-        foreach (var layer in layers)
-            foreach (var key in layer.Keys.Where(k => RoleNames.All.Any(r => k.StartsWith(RoleNames.Of(r) + ".", StringComparison.Ordinal))).ToList())
-            {
-                roleKeys[key] = layer[key].Value == "null" ? null : layer[key].Value;
-                layer.Remove(key);
-            }
-        try { return ChatRoles.Read(roleKeys, source); }
-        catch (AlignSharp.Feedback.FeedbackException e) { throw new UsageException(e.Message); }
-    }
-
     public static int Run(string? recipe, string[] args, TextWriter stdout, string command)
     {
         var o = new Options(args, command == "run" ? RunSpec : DemoSpec);
@@ -65,7 +51,7 @@ internal static class DemoCommand
         var options = ConfigBinder.Bind(new DemoOptions(), fromRecipe);
         if (o.Flag("quick")) options = options.Quick();
         options = ConfigBinder.Bind(options, fromSet);
-        var roles = ReadRoles(recipe ?? "--set", fromRecipe, fromSet);
+        var roles = RoleBlocks.Take(recipe ?? "--set", RoleNames.All, fromRecipe, fromSet);
         ConfigBinder.RejectUnknown(fromRecipe, ConfigBinder.Keys(typeof(DemoOptions)));
         ConfigBinder.RejectUnknown(fromSet, ConfigBinder.Keys(typeof(DemoOptions)));
         // Every key is checked before the first stage, so a bad value costs nothing already done.

@@ -118,7 +118,10 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
         int[] stepIds = ids, stepPositions = positions;
         float[]? stepMask = mask;
         int stepLength = promptLength;
-        var logits = new float[config.VocabSize];
+        int vocab = config.VocabSize;
+        var rowBuffers = new float[batch][];   // per row: its logits, filtered in place by the sampler
+        var chosen = new int[batch];
+        var chosenLogProbs = new float[batch];
         for (int step = 0; step < options.MaxNewTokens && cache.Length + stepLength <= capacity; step++)
         {
             ct.ThrowIfCancellationRequested();
@@ -128,15 +131,25 @@ public sealed class Generator(TransformerModel model, Tokenizer? tokenizer = nul
                 var hidden = Model.Hidden(stepIds, batch, stepLength, maskTensor, stepPositions, cache);
                 // Only the last position of each row is needed: take it before the LM head.
                 var last = Ops.Narrow(hidden, 1, stepLength - 1, 1);
-                var rowLogits = Model.LmHead(last).Span;
+                var stepLogits = Model.LmHead(last);   // [B, 1, V]
+                // Each row draws from its own seeded sampler, so rows are sampled in parallel with the same result as
+                // one after another (at batch 64 the vocabulary sort and softmax of each row cost more than the forward).
+                WorkerPool.Current.For(batch, b =>
+                {
+                    if (finish[b] is not null) return;
+                    var row = stepLogits.Span.Slice(b * vocab, vocab);
+                    var buffer = rowBuffers[b] ??= new float[vocab];
+                    row.CopyTo(buffer);
+                    float lse = Tensors.Kernels.SoftmaxKernel.LogSumExp(buffer);
+                    chosen[b] = samplers[b].Next(buffer, prompts[b].Concat(generated[b]));
+                    chosenLogProbs[b] = Sampler.LogProb(stepLogits.Span.Slice(b * vocab, vocab), chosen[b], lse, options, buffer);
+                });
                 for (int b = 0; b < batch; b++)
                 {
                     if (finish[b] is not null) continue;
-                    rowLogits.Slice(b * config.VocabSize, config.VocabSize).CopyTo(logits);
-                    float lse = Tensors.Kernels.SoftmaxKernel.LogSumExp(logits);
-                    int token = samplers[b].Next(logits, prompts[b].Concat(generated[b]));
+                    int token = chosen[b];
                     generated[b].Add(token);
-                    logProbs[b].Add(Sampler.LogProb(rowLogits.Slice(b * config.VocabSize, config.VocabSize), token, lse, options, logits));
+                    logProbs[b].Add(chosenLogProbs[b]);
                     onToken?.Invoke(generated[b], b);
                     if (stopIds.Contains(token)) finish[b] = "stop";
                     else if (options.StopStrings.Count > 0 && Tokenizer is not null)

@@ -1,6 +1,7 @@
 using AlignSharp.Training.Config;
 using AlignSharp.Training.Core;
 using AlignSharp.Training.Data;
+using AlignSharp.Training.Online;
 
 namespace AlignSharp.Training.Methods;
 
@@ -27,13 +28,13 @@ public sealed class TrainingMethod
     /// <summary>One line: what the method trains and the paper (or TRL trainer) it follows.</summary>
     public string Description { get; }
 
-    /// <summary>TRL's default learning rate for the method's config (SFTConfig 2e-5, RewardConfig 1e-4, DPO/KTO/ORPO/CPO configs 1e-6).</summary>
+    /// <summary>TRL's default learning rate for the method's config (SFTConfig 2e-5, RewardConfig 1e-4, DPO/KTO/ORPO/CPO/GRPO/RLOO configs 1e-6, OnlineDPOConfig 5e-7, PPOConfig 5e-5).</summary>
     public float DefaultLearningRate { get; }
 
-    /// <summary>The dataset kind every row must have; null for SFT, which reads language-modeling and prompt-completion rows.</summary>
+    /// <summary>The dataset kind every row must have; null for SFT, which reads language-modeling and prompt-completion rows; prompt-only for the online methods.</summary>
     public DatasetKind? DatasetKind { get; }
 
-    /// <summary>The TRL trainer that runs the same method on GPUs (for <c>alignsharp export trl</c>).</summary>
+    /// <summary>The TRL trainer that runs the same method on GPUs (for <c>alignsharp export trl</c>; OpenRLHF's for REINFORCE++, which TRL lacks).</summary>
     public TrlTrainer Trl { get; }
 
     /// <summary>The training arguments a recipe starts from: TRL's learning rate for the method, output_dir runs/NAME.</summary>
@@ -66,16 +67,25 @@ public sealed class TrainingMethod
     public MethodOptions BindOptions(IDictionary<string, (string Value, string Source)> values) =>
         new(_options.Select(o => o.Bind(values)).ToList());
 
+    /// <summary>Whether the method samples its own completions from prompt-only rows (GRPO, PPO, RLOO, online DPO).</summary>
+    public bool IsOnline => DatasetKind == Data.DatasetKind.PromptOnly;
+
     /// <summary>
     /// Tokenizes dataset rows into the examples the method trains on, as <c>alignsharp train</c> does: SFT rows with
     /// max_length (unless packing), completion_only_loss and assistant_only_loss; preference and unpaired rows with
-    /// max_length, max_prompt_length and truncation_mode.
+    /// max_length, max_prompt_length and truncation_mode; prompt-only rows (online methods) as prompt records, with
+    /// their extra columns as metadata for <paramref name="rewards"/>, the reward functions they are scored with.
     /// </summary>
     /// <exception cref="TrainingException">A row of another kind, or one the chat template cannot render.</exception>
-    public EncodedExamples Encode(ExampleTokenizer encoder, IEnumerable<DatasetRow> rows, TrainingArguments arguments, int skippedRows = 0)
+    /// <exception cref="ArgumentException">An online method without <paramref name="rewards"/>.</exception>
+    public EncodedExamples Encode(ExampleTokenizer encoder, IEnumerable<DatasetRow> rows, TrainingArguments arguments, int skippedRows = 0, RewardFunctions? rewards = null)
     {
         switch (DatasetKind)
         {
+            case Data.DatasetKind.PromptOnly:
+                if (rewards is null) throw new ArgumentException($"{Name} samples completions and scores them: give its reward functions", nameof(rewards));
+                var prompts = rows.Select(r => PromptRecords.FromRow(As<PromptOnlyRow>(r))).ToList();
+                return EncodedExamples.ForPrompts(new OnlineInputs(prompts, encoder, rewards), skippedRows);
             case null:
                 var sft = new SftOptions
                 {
@@ -126,6 +136,7 @@ public sealed class TrainingMethod
     internal IReadOnlyList<SftExample> SftOf(EncodedExamples e) => e.Sft ?? throw Mismatch(e, "SFT sequences (EncodedExamples.ForSft)");
     internal IReadOnlyList<PreferenceExample> PairsOf(EncodedExamples e) => e.Pairs ?? throw Mismatch(e, "preference pairs (EncodedExamples.ForPreference)");
     internal IReadOnlyList<UnpairedExample> UnpairedOf(EncodedExamples e) => e.Unpaired ?? throw Mismatch(e, "unpaired labelled completions (EncodedExamples.ForUnpaired)");
+    internal OnlineInputs OnlineOf(EncodedExamples e) => e.Online ?? throw Mismatch(e, "prompts with reward functions (EncodedExamples.ForPrompts)");
     private ArgumentException Mismatch(EncodedExamples e, string wanted) => new($"{Name} trains on {wanted}, not {e.Shape}", "examples");
 }
 
@@ -140,6 +151,6 @@ internal sealed record OptionsSlot(object Defaults, Func<IDictionary<string, (st
 /// that runs it with a YAML config (TRL's CLI where it has the method, else TRL's example script).
 /// </summary>
 /// <param name="ConfigClass">TRL's config dataclass: "DPOConfig", "CPOConfig", ...</param>
-/// <param name="Command">The command before <c>--config FILE</c>: "trl dpo", or "accelerate launch examples/scripts/orpo.py".</param>
+/// <param name="Command">The command before <c>--config FILE</c>: "trl dpo", or "accelerate launch examples/scripts/orpo.py" (for REINFORCE++, which TRL lacks, OpenRLHF's launcher, which takes flags).</param>
 /// <param name="Note">Why the command is what it is, when it is not TRL's CLI (null otherwise).</param>
 public sealed record TrlTrainer(string ConfigClass, string Command, string? Note = null);

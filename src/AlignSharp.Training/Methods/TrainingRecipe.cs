@@ -35,17 +35,21 @@ public sealed record TrainingRecipe(TrainingMethod Method, TrainingArguments Arg
             throw new TrainingException($"{Where(source!)}: the recipe is for {fromRecipe} but {methodFromCommandLine} was asked for; change one of them");
         var method = fromRecipe ?? methodFromCommandLine
             ?? throw new TrainingException($"{MethodKey}: required: name the training method ({MethodKey}: one of {TrainingMethods.Choices})");
-        var left = values.Where(kv => kv.Key != MethodKey).ToDictionary(kv => kv.Key, kv => kv.Value);
-        var arguments = ConfigBinder.Bind(method.DefaultArguments, left).Validate();
-        // The method's options read the recipe only for this method (so `beta` is the DPO β in a DPO recipe).
-        var options = method.BindOptions(left);
-        ConfigBinder.RejectUnknown(left, Keys(method));
+        // A key the method's options declare is the method's, also where a shared key has its name (max_prompt_length
+        // is GRPO's prompt cut in a GRPO recipe); the method's options read the recipe only for this method (so `beta`
+        // is the DPO β in a DPO recipe).
+        var own = method.OptionKeys.ToHashSet();
+        var shared = values.Where(kv => kv.Key != MethodKey && !own.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var methodValues = values.Where(kv => own.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var arguments = ConfigBinder.Bind(method.DefaultArguments, shared).Validate();
+        var options = method.BindOptions(methodValues);
+        ConfigBinder.RejectUnknown(shared, Keys(method));
         return new TrainingRecipe(method, arguments, options);
     }
 
     /// <summary>Every key a recipe for <paramref name="method"/> may hold: method, the shared keys, the method's own.</summary>
     public static IEnumerable<string> Keys(TrainingMethod method) =>
-        ConfigBinder.Keys(typeof(TrainingArguments)).Append(MethodKey).Concat(method.OptionKeys);
+        ConfigBinder.Keys(typeof(TrainingArguments)).Except(method.OptionKeys).Append(MethodKey).Concat(method.OptionKeys);
 
     /// <summary>"recipe.yaml:3: method", or "--set method" alone (the source already names the key), as ConfigBinder words it.</summary>
     private static string Where(string source) => source == $"--set {MethodKey}" ? source : $"{source}: {MethodKey}";

@@ -6,6 +6,7 @@ using AlignSharp.Tensors;
 using AlignSharp.Training.Core;
 using AlignSharp.Training.Data;
 using AlignSharp.Training.Metrics;
+using AlignSharp.Training.Online;
 using AlignSharp.Training.Trainers;
 
 namespace AlignSharp.Training.Methods;
@@ -28,12 +29,13 @@ namespace AlignSharp.Training.Methods;
 public sealed class TrainingRun : IDisposable
 {
     private readonly ChatTemplate? _templateOverride;
+    private readonly OnlineRewards? _rewards;
     private MetricsLogger? _metrics;
     private RunStart? _start;
 
-    private TrainingRun(TrainingRecipe recipe, Trainer trainer, ExampleTokenizer encoder, ChatTemplate? templateOverride, ContinuedAdapter? adapter, DatasetSummary data)
+    private TrainingRun(TrainingRecipe recipe, Trainer trainer, ExampleTokenizer encoder, ChatTemplate? templateOverride, ContinuedAdapter? adapter, DatasetSummary data, OnlineRewards? rewards)
     {
-        Recipe = recipe; Trainer = trainer; Encoder = encoder; _templateOverride = templateOverride; Adapter = adapter; Data = data;
+        Recipe = recipe; Trainer = trainer; Encoder = encoder; _templateOverride = templateOverride; Adapter = adapter; Data = data; _rewards = rewards;
     }
 
     /// <summary>The bound recipe: method, arguments, options.</summary>
@@ -51,17 +53,28 @@ public sealed class TrainingRun : IDisposable
     /// <summary>What was read from the dataset.</summary>
     public DatasetSummary Data { get; }
 
+    /// <summary>The reward functions an online method scores its samples with (null for offline methods); the run owns their sources.</summary>
+    public RewardFunctions? Rewards => _rewards?.Functions;
+
     /// <summary>Binds <paramref name="values"/> (<see cref="TrainingRecipe.Bind"/>) and starts the run (<see cref="Start"/>).</summary>
-    public static TrainingRun FromRecipe(IReadOnlyDictionary<string, (string Value, string Source)> values, TrainingMethod? methodFromCommandLine = null) =>
-        Start(TrainingRecipe.Bind(values, methodFromCommandLine));
+    public static TrainingRun FromRecipe(IReadOnlyDictionary<string, (string Value, string Source)> values, TrainingMethod? methodFromCommandLine = null,
+        IRewardSourceResolver? rewards = null) =>
+        Start(TrainingRecipe.Bind(values, methodFromCommandLine), rewards);
 
     /// <summary>
-    /// Loads what the recipe names and builds the trainer: chat_template override, then the model (max_length checked
-    /// against its config.json first), then the dataset (every row of the method's kind; skip_bad_rows counts the
-    /// malformed ones), encoded. Sets the worker thread count when <c>threads</c> is positive.
+    /// Loads what the recipe names and builds the trainer: chat_template override, then (online methods) the reward
+    /// sources of reward_funcs, then the model (max_length checked against its config.json first), then the dataset
+    /// (every row of the method's kind; skip_bad_rows counts the malformed ones), encoded. Sets the worker thread count
+    /// when <c>threads</c> is positive.
     /// </summary>
-    /// <exception cref="TrainingException">A missing or unusable model, template or dataset, named with the fix.</exception>
-    public static TrainingRun Start(TrainingRecipe recipe)
+    /// <param name="recipe">The bound recipe.</param>
+    /// <param name="rewards">
+    /// Resolves the reward_funcs specs of an online method beyond <c>rm:FOLDER</c>, which Training reads itself (the
+    /// command line passes AlignSharp.Alignment's RewardSpecs: world checks, constitutions, verifiers, judges). The
+    /// caller keeps owning the resolver; the run owns and disposes the sources made for it.
+    /// </param>
+    /// <exception cref="TrainingException">A missing or unusable model, template, reward source or dataset, named with the fix.</exception>
+    public static TrainingRun Start(TrainingRecipe recipe, IRewardSourceResolver? rewards = null)
     {
         var (method, arguments, options) = recipe;
         if (arguments.Threads > 0) WorkerPool.SetDefaultThreads(arguments.Threads);
@@ -80,22 +93,42 @@ public sealed class TrainingRun : IDisposable
         var adapterConfig = adapterDir is null ? null : PeftAdapterConfig.Read(adapterDir);
         string baseDir = adapterConfig?.ResolveBaseModel(arguments.BaseModel, "give the base model folder with base_model: BASE_DIR (--set base_model=BASE_DIR)") ?? arguments.Model;
         RequireContextLength(arguments, baseDir, method);
-        var encoder = ExampleTokenizer.FromFolder(adapterDir is null ? baseDir : AdapterMerge.TokenizerFolder(baseDir, adapterDir), templateOverride);
-        var model = LoadModel(method, arguments, adapterDir, adapterConfig, baseDir);
+        var rewardSources = method.IsOnline ? OnlineRewards.Resolve(options.Get<OnlineRewardOptions>(), rewards) : null;
+        TrainableModel? model = null;
         try
         {
-            var dataset = new JsonlDataset(arguments.Dataset, method.DatasetKind, arguments.SkipBadRows);
-            var rows = dataset.ToList();
-            var examples = method.Encode(encoder, rows, arguments, dataset.SkippedRows);
+            var encoder = ExampleTokenizer.FromFolder(adapterDir is null ? baseDir : AdapterMerge.TokenizerFolder(baseDir, adapterDir), templateOverride);
+            model = LoadModel(method, arguments, adapterDir, adapterConfig, baseDir);
+            if (method == TrainingMethods.Ppo) model = WithCritic(model, options.Get<PpoOptions>(), baseDir, arguments.Seed);
+            var (examples, data) = ReadDataset(method, arguments, encoder, rewardSources?.Functions);
             var trainer = method.CreateTrainer(arguments, model, examples, options);
             var adapter = adapterConfig is null ? null : new ContinuedAdapter(adapterDir!, adapterConfig.Lora, baseDir);
-            return new TrainingRun(recipe, trainer, encoder, templateOverride, adapter, new DatasetSummary(arguments.Dataset, rows.Count, dataset.SkippedRows, dataset.SkipReasons.ToList()));
+            return new TrainingRun(recipe, trainer, encoder, templateOverride, adapter, data, rewardSources);
         }
         catch
         {
-            model.Dispose();
+            model?.Dispose();
+            rewardSources?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The dataset encoded for the method: rows of its kind, or for an online method the prompts as records (extra
+    /// columns as metadata; one form per file, distinct ids) with the reward functions.
+    /// </summary>
+    private static (EncodedExamples Examples, DatasetSummary Data) ReadDataset(TrainingMethod method, TrainingArguments arguments, ExampleTokenizer encoder, RewardFunctions? rewards)
+    {
+        if (method.IsOnline)
+        {
+            var prompts = PromptRecords.FromJsonl(arguments.Dataset, arguments.SkipBadRows);
+            return (EncodedExamples.ForPrompts(new OnlineInputs(prompts.Prompts, encoder, rewards!), prompts.SkippedRows),
+                new DatasetSummary(arguments.Dataset, prompts.Prompts.Count, prompts.SkippedRows, prompts.SkipReasons));
+        }
+        var dataset = new JsonlDataset(arguments.Dataset, method.DatasetKind, arguments.SkipBadRows);
+        var rows = dataset.ToList();
+        return (method.Encode(encoder, rows, arguments, dataset.SkippedRows),
+            new DatasetSummary(arguments.Dataset, rows.Count, dataset.SkippedRows, dataset.SkipReasons.ToList()));
     }
 
     /// <summary>
@@ -131,10 +164,11 @@ public sealed class TrainingRun : IDisposable
         return new TrainingOutcome(result, eval);
     }
 
-    /// <summary>Disposes the trainer (and the model it owns) and closes the metrics files.</summary>
+    /// <summary>Disposes the trainer (and the model it owns) and the reward sources made for the run, and closes the metrics files.</summary>
     public void Dispose()
     {
         Trainer.Dispose();
+        _rewards?.Dispose();
         _metrics?.Dispose();
     }
 
@@ -166,11 +200,24 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <summary>
+    /// PPO's policy with its critic (value_model): a separate value model started from the policy's starting weights
+    /// with a new score head, as TRL's examples start it, or a value head on the policy's own trunk.
+    /// </summary>
+    private static PolicyAndValue WithCritic(TrainableModel policy, PpoOptions options, string baseDir, ulong seed)
+    {
+        if (options.ValueModel == ValueModelKind.Shared) return PolicyAndValue.WithSharedHead(policy, seed);
+        var body = HuggingFaceFolder.Load(baseDir);
+        try { return PolicyAndValue.WithCritic(policy, ValueHeadModel.Create(body, seed)); }
+        catch { body.Dispose(); throw; }   // the caller disposes the policy
+    }
+
+    /// <summary>
     /// max_length must fit the model's max_position_embeddings (past it there is no position embedding, or rotary
     /// angles the model never trained on); read from config.json before the tokenizer, model or data load.
     /// </summary>
     private static void RequireContextLength(TrainingArguments arguments, string modelDir, TrainingMethod method)
     {
+        if (method.IsOnline) return; // online methods read no max_length: sampling stops at the model's context
         string path = Path.Combine(modelDir, "config.json");
         if (!File.Exists(path)) return; // loading the model reports the missing folder or file
         var config = ModelConfig.FromJson(File.ReadAllText(path), path);

@@ -44,6 +44,7 @@ public static class TrlConfigExport
     {
         var recipe = TrainingRecipe.Bind(values, methodFromCommandLine);
         var (method, arguments, _) = recipe;
+        RefuseOnline(method);
         var train = new JsonlDataset(arguments.Dataset, method.DatasetKind, arguments.SkipBadRows);
         var trainRows = train.ToList();
         var kind = train.Kind;
@@ -97,9 +98,11 @@ public static class TrlConfigExport
     /// <paramref name="withEval"/> the "test" split is evaluated each epoch.
     /// </summary>
     /// <exception cref="InvalidOperationException">A recipe key this mapping does not know (a new key needs its entry here).</exception>
+    /// <exception cref="TrainingException">An online method (see <see cref="RefuseOnline"/>).</exception>
     public static TrlConfig Map(TrainingRecipe recipe, IReadOnlyCollection<string> explicitKeys, string datasetFolder, bool withEval, DatasetKind? datasetKind = null)
     {
         var (method, a, options) = recipe;
+        RefuseOnline(method);
         var fields = new List<TrlField>();
         var unmapped = new List<UnmappedKey>();
         var printed = ConfigBinder.Values(a).Concat(options.Records.SelectMany(ConfigBinder.Values)).ToDictionary(kv => kv.Key, kv => kv.Value);
@@ -252,6 +255,18 @@ public static class TrlConfigExport
             }
         }
         return new TrlConfig(method, fields, unmapped);
+    }
+
+    /// <summary>
+    /// Online methods are not exported: their rewards are AlignSharp signal sources (reward_funcs specs), which TRL's
+    /// trainers cannot load (TRL takes Python reward functions or a reward model id), so a config would train on other rewards.
+    /// </summary>
+    /// <exception cref="TrainingException">Always, for an online method.</exception>
+    public static void RefuseOnline(TrainingMethod method)
+    {
+        if (method.IsOnline)
+            throw new TrainingException($"export trl: {method} is an online method whose rewards (reward_funcs) are AlignSharp signal sources that TRL cannot load, so no config is written; " +
+                $"train it here (alignsharp train {method}), or run `{method.Trl.Command}` ({method.Trl.ConfigClass}) on the prompt-only dataset as it is (already TRL's format) with reward functions written for it");
     }
 
     /// <summary>An integral float as an integer (ModelConfig.lora_alpha is an int), any other as itself.</summary>

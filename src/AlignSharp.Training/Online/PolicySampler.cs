@@ -19,6 +19,8 @@ public sealed record SamplingOptions
     public int TopK { get; init; }
     /// <summary>Rows (prompt × sample) decoded together with one KV cache.</summary>
     public int BatchSize { get; init; } = PolicySampler.DefaultBatchSize;
+    /// <summary>TRL's max_prompt_length: a longer rendered prompt keeps its last tokens (TRL truncates on the left); null = no limit.</summary>
+    public int? MaxPromptLength { get; init; }
 }
 
 /// <summary>
@@ -77,14 +79,14 @@ public sealed class PolicySampler
         {
             MaxNewTokens = options.MaxNewTokens, Temperature = options.Temperature, TopP = options.TopP, TopK = options.TopK,
             StopTokenIds = _stops, LogProbsAtTemperature = true,
-        }, batchInvariant: true);
+        }, batchInvariant: true, options.MaxPromptLength);
     }
 
     /// <param name="batchInvariant">Decode under <see cref="Sgemm.BlockedOrder"/>: each row's logits are bitwise those of the
     /// same sequence in <see cref="CompletionLogProbs.Compute"/>'s training forward, whatever the batch.</param>
-    private Rollout[][] Sample(IReadOnlyList<PromptRecord> prompts, int k, ulong seed, int batchSize, GenerationOptions generation, bool batchInvariant)
+    private Rollout[][] Sample(IReadOnlyList<PromptRecord> prompts, int k, ulong seed, int batchSize, GenerationOptions generation, bool batchInvariant, int? maxPromptLength = null)
     {
-        var encoded = prompts.Select(PromptIds).ToList();
+        var encoded = prompts.Select(p => PromptIds(p) is var ids && maxPromptLength is { } max && ids.Length > max ? ids[^max..] : ids).ToList();
         var output = prompts.Select(_ => new Rollout[k]).ToArray();
         var rows = Enumerable.Range(0, prompts.Count).SelectMany(i => Enumerable.Range(0, k).Select(j => (i, j))).ToList();
         for (int start = 0; start < rows.Count; start += batchSize)

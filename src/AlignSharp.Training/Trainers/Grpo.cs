@@ -107,7 +107,7 @@ public abstract record PolicyGradientOptions
     public int? StepsPerGeneration { get; init; }
 
     /// <summary>The sampler's options for these keys.</summary>
-    public Online.SamplingOptions Sampling => new() { MaxNewTokens = MaxCompletionLength, Temperature = Temperature, TopP = TopP, TopK = TopK };
+    public Online.SamplingOptions Sampling => new() { MaxNewTokens = MaxCompletionLength, Temperature = Temperature, TopP = TopP, TopK = TopK, MaxPromptLength = MaxPromptLength };
 
     /// <summary>What is wrong with these keys, in recipe terms (null when nothing is).</summary>
     internal string? SamplingProblem()

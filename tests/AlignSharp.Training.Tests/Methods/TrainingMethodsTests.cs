@@ -15,15 +15,19 @@ public class TrainingMethodsTests : IDisposable
     [Fact]
     public void Names_print_as_recipes_spell_them_and_parse_back()
     {
-        Assert.Equal(["sft", "rm", "dpo", "kto", "orpo", "simpo"], TrainingMethods.Names);
+        Assert.Equal(["sft", "rm", "dpo", "kto", "orpo", "simpo"], TrainingMethods.Names.Take(6));
+        Assert.All(TrainingMethods.All.Skip(6), m => Assert.True(m.IsOnline, $"{m} is listed after the offline methods"));
+        Assert.All(TrainingMethods.All.Take(6), m => Assert.False(m.IsOnline));
+        Assert.Equal(["grpo", "rloo", "reinforce_pp", "ppo", "online_dpo"], TrainingMethods.Names.Skip(6));
         foreach (var method in TrainingMethods.All)
         {
             Assert.Equal(method.Name, method.ToString());
             Assert.Same(method, TrainingMethods.Parse(method.Name.ToUpperInvariant(), "test"));
             Assert.False(string.IsNullOrWhiteSpace(method.Description));
         }
-        var e = Assert.Throws<TrainingException>(() => TrainingMethods.Parse("ppo", "recipe.yaml:2: method"));
-        Assert.Equal("recipe.yaml:2: method: 'ppo' is not a training method (sft | rm | dpo | kto | orpo | simpo)", e.Message);
+        var e = Assert.Throws<TrainingException>(() => TrainingMethods.Parse("ppo2", "recipe.yaml:2: method"));
+        Assert.Equal($"recipe.yaml:2: method: 'ppo2' is not a training method ({string.Join(" | ", TrainingMethods.Names)})", e.Message);
+        Assert.Equal("sft | rm | dpo | kto | orpo | simpo | grpo | rloo | reinforce_pp | ppo | online_dpo", TrainingMethods.Choices);
     }
 
     [Theory]
@@ -33,6 +37,11 @@ public class TrainingMethodsTests : IDisposable
     [InlineData("kto", 1e-6, DatasetKind.UnpairedPreference, "KTOConfig")]
     [InlineData("orpo", 1e-6, DatasetKind.Preference, "ORPOConfig")]
     [InlineData("simpo", 1e-6, DatasetKind.Preference, "CPOConfig")]
+    [InlineData("grpo", 1e-6, DatasetKind.PromptOnly, "GRPOConfig")]
+    [InlineData("rloo", 1e-6, DatasetKind.PromptOnly, "RLOOConfig")]
+    [InlineData("reinforce_pp", 1e-6, DatasetKind.PromptOnly, "REINFORCE++ (OpenRLHF)")]
+    [InlineData("ppo", 5e-5, DatasetKind.PromptOnly, "PPOConfig")]
+    [InlineData("online_dpo", 5e-7, DatasetKind.PromptOnly, "OnlineDPOConfig")]
     public void Each_method_carries_trls_learning_rate_its_dataset_kind_and_trl_config(string name, double learningRate, DatasetKind? kind, string trlConfig)
     {
         var method = TrainingMethods.Parse(name, "test");
@@ -41,6 +50,21 @@ public class TrainingMethodsTests : IDisposable
         Assert.Equal($"runs/{name}", method.DefaultArguments.OutputDir);
         Assert.Equal(kind, method.DatasetKind);
         Assert.Equal(trlConfig, method.Trl.ConfigClass);
+    }
+
+    [Fact]
+    public void A_shared_key_the_method_declares_is_the_methods()
+    {
+        var grpo = TrainingRecipe.Bind(Values(("method", "grpo"), ("model", "m"), ("dataset", "d"), ("max_prompt_length", "64"), ("reward_funcs", "[exact_answer, rm:runs/rm]"), ("reward_weights", "[1, 0.5]")));
+        Assert.Equal(64, grpo.Options.Get<GrpoOptions>().MaxPromptLength);
+        Assert.Equal(TrainingMethods.Grpo.DefaultArguments.MaxPromptLength, grpo.Arguments.MaxPromptLength);   // the shared key keeps its default
+        Assert.Equal(["exact_answer", "rm:runs/rm"], grpo.Options.Get<AlignSharp.Training.Online.OnlineRewardOptions>().RewardFuncs);
+        Assert.Equal([1f, 0.5f], grpo.Options.Get<AlignSharp.Training.Online.OnlineRewardOptions>().RewardWeights!);
+        Assert.Single(TrainingRecipe.Keys(TrainingMethods.Grpo), k => k == "max_prompt_length");
+        var dpo = TrainingRecipe.Bind(Values(("method", "dpo"), ("model", "m"), ("dataset", "d"), ("max_prompt_length", "64")));
+        Assert.Equal(64, dpo.Arguments.MaxPromptLength);
+        var e = Assert.Throws<TrainingException>(() => TrainingRecipe.Bind(Values(("method", "dpo"), ("model", "m"), ("dataset", "d"), ("reward_funcs", "[exact_answer]"))));
+        Assert.Contains("unknown key 'reward_funcs'", e.Message);
     }
 
     [Fact]

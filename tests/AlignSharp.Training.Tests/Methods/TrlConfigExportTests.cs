@@ -50,7 +50,7 @@ public class TrlConfigExportTests : IDisposable
             "rm" => ["center_rewards_coefficient=0.01"],
             _ => [],
         };
-        foreach (var method in TrainingMethods.Names)
+        foreach (var method in TrainingMethods.All.Where(m => !m.IsOnline).Select(m => m.Name))   // online methods are refused (test below)
         {
             data.Add(method, []);
             data.Add(method, [.. shared, .. own(method)]);
@@ -200,5 +200,24 @@ public class TrlConfigExportTests : IDisposable
             AlignSharp.Training.Config.RecipeFile.Read(null, ["method=sft", "model=m", $"dataset={TinyModel.Examples("preference.jsonl")}"]), outDir));
         Assert.Contains("sft reads language-modeling or prompt-completion rows, not preference", e.Message);
         Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>Online methods' rewards are AlignSharp signal sources TRL cannot load: export refuses them in one line, writing nothing.</summary>
+    [Fact]
+    public void Online_methods_are_refused_in_one_line_naming_what_to_do_instead()
+    {
+        Assert.Contains(TrainingMethods.All, m => m.IsOnline);
+        foreach (var method in TrainingMethods.All.Where(m => m.IsOnline))
+        {
+            string outDir = _tiny.In($"{method}-export");
+            var e = Assert.Throws<TrainingException>(() => TrlConfigExport.Export(AlignSharp.Training.Config.RecipeFile.Read(null,
+                [$"method={method}", "model=m", $"dataset={TinyModel.Examples("prompts.jsonl")}", "reward_funcs=[exact_answer]"]), outDir));
+            Assert.StartsWith($"export trl: {method} is an online method", e.Message);
+            Assert.Contains($"alignsharp train {method}", e.Message);
+            Assert.Contains(method.Trl.ConfigClass, e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+            Assert.False(Directory.Exists(outDir));
+            Assert.Throws<TrainingException>(() => TrlConfigExport.Map(Recipe(method.Name, ["reward_funcs=[exact_answer]"], out var keys), keys, "o/data", false));
+        }
     }
 }

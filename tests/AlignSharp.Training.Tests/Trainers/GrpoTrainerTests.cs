@@ -178,3 +178,25 @@ public class GrpoTrainerTests : IDisposable
             Assert.False(before[name].SequenceEqual(tensor.ToArray()), $"trainable parameter {name} did not change");
     }
 }
+
+/// <summary>max_prompt_length: the sampler keeps a long prompt's last tokens, as TRL truncates prompts on the left.</summary>
+public class PromptTruncationTests : IDisposable
+{
+    private readonly TinyModel _tiny = new();
+
+    public void Dispose() => _tiny.Dispose();
+
+    [Fact]
+    public void A_long_prompt_keeps_its_last_max_prompt_length_tokens()
+    {
+        var encoder = ExampleTokenizer.FromFolder(_tiny.Folder);
+        using var model = HuggingFaceFolder.Load(_tiny.Folder);
+        var sampler = new PolicySampler(model, encoder);
+        var prompt = new PromptRecord("long", string.Join(' ', Enumerable.Repeat("a fairly long prompt", 20)), "", new Dictionary<string, string>());
+        int[] full = sampler.PromptIds(prompt);
+        Assert.True(full.Length > 16);
+        var rollout = sampler.Sample([prompt], 1, new SamplingOptions { MaxNewTokens = 2, MaxPromptLength = 16 }, 1)[0][0];
+        Assert.Equal(full[^16..], rollout.PromptIds);
+        Assert.Equal(full, sampler.Sample([prompt], 1, new SamplingOptions { MaxNewTokens = 2 }, 1)[0][0].PromptIds);
+    }
+}
