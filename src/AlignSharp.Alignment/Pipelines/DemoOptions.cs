@@ -5,6 +5,7 @@ using AlignSharp.Eval.Reports;
 using AlignSharp.Models.Transformers;
 using AlignSharp.Training;
 using AlignSharp.Training.Core;
+using AlignSharp.Training.Trainers;
 
 namespace AlignSharp.Alignment.Pipelines;
 
@@ -69,10 +70,99 @@ public sealed record DemoOptions
     public float SampleTemperature { get; init; } = 1f;
     [Description("longest sampled response in tokens")]
     public int MaxNewTokens { get; init; } = 24;
-    /// <summary>dpo (pairs: best vs worst) or kto (each sample labelled desirable when its score reaches kto_threshold).</summary>
-    [Description("alignment method: dpo trains on best-vs-worst pairs; kto labels each sample desirable when its score reaches kto_threshold")]
-    [AllowedValues("dpo", "kto")]
+    /// <summary>
+    /// dpo (pairs: best vs worst), kto (each sample labelled desirable when its score reaches kto_threshold), or an
+    /// online method — grpo, ppo, rloo, online_dpo — that samples from the current policy while it trains, rewarded by
+    /// <see cref="RewardFuncs"/> (online_dpo: ranked by the signal).
+    /// </summary>
+    [Description("alignment method: dpo trains on best-vs-worst pairs; kto labels each sample desirable when its score reaches kto_threshold; grpo, ppo, rloo and online_dpo sample from the policy while it trains, rewarded by reward_funcs (online_dpo: its two samples ranked by the signal), at the same sample budget as a dpo round")]
+    [AllowedValues("dpo", "kto", "grpo", "ppo", "rloo", "online_dpo")]
     public string Method { get; init; } = "dpo";
+
+    /// <summary>Every method the demo runs (offline: sample, score, train; online: trained while sampling).</summary>
+    public static readonly string[] Methods = ["dpo", "kto", "grpo", "ppo", "rloo", "online_dpo"];
+
+    /// <summary>The methods that sample from the policy while it trains (<see cref="OnlineRounds"/>).</summary>
+    public static readonly string[] OnlineMethods = ["grpo", "ppo", "rloo", "online_dpo"];
+
+    /// <summary>The keys only online methods read.</summary>
+    public static readonly string[] OnlineKeys =
+    [
+        "reward_funcs", "reward_weights", "num_generations", "generation_batch_size", "online_batch_size", "grpo_learning_rate", "grpo_beta",
+        "grpo_loss_type", "scale_rewards", "num_iterations", "epsilon", "rloo_learning_rate", "rloo_beta", "ppo_learning_rate", "ppo_kl_coef", "num_ppo_epochs",
+        "online_dpo_learning_rate", "online_dpo_beta",
+    ];
+
+    /// <summary>
+    /// Methods to compare: each runs its rounds from the same SFT model at the same sample budget (train_prompts ×
+    /// samples_per_prompt sampled completions a round) under runs_dir/name/METHOD, and the report has one table of them
+    /// all; empty = run <see cref="Method"/> alone.
+    /// </summary>
+    [Description("methods to compare, e.g. [dpo, grpo, ppo, rloo, online_dpo]: each runs its rounds from the same SFT model at the same sample budget (train_prompts × samples_per_prompt completions sampled a round) into runs_dir/name/METHOD, and one table compares them; empty = run method alone")]
+    public IReadOnlyList<string> Compare { get; init; } = [];
+
+    /// <summary>
+    /// Online methods: TRL's <c>reward_funcs</c> — the constitution's principles, each its own reward function, scored by
+    /// its check (or by the judge for judge_principles with signal: judge) and null where it does not apply (its
+    /// applies_to, or a check with nothing to check), so it is left out of that completion's reward, not read as 0.
+    /// </summary>
+    [Description("online methods: the constitution principles used as reward functions, each scored by its check (the judge's for judge_principles with signal: judge) and left out where it does not apply")]
+    public IReadOnlyList<string> RewardFuncs { get; init; } = ["refuse_harmful", "help_benign", "correct_answer", "follow_format"];
+
+    /// <summary>TRL's <c>reward_weights</c>: one weight per reward function; null = 1 each (the reward is the sum over the functions that apply).</summary>
+    [Description("online methods: one weight per reward function (null: 1 each); a completion's reward is the weighted sum over the functions that apply")]
+    public float[]? RewardWeights { get; init; }
+
+    /// <summary>GRPO and RLOO: TRL's <c>num_generations</c>, completions sampled per prompt (the group of the group-relative / leave-one-out baseline).</summary>
+    [Description("grpo, rloo: completions per prompt (the group the baseline is computed over); at least 2")]
+    public int NumGenerations { get; init; } = 4;
+
+    /// <summary>Online methods: TRL's <c>generation_batch_size</c>, completions sampled per generation batch (a multiple of num_generations and of online_batch_size).</summary>
+    [Description("grpo, rloo, ppo: completions sampled per generation batch, trained on in micro-batches of online_batch_size; a multiple of both")]
+    public int GenerationBatchSize { get; init; } = 80;
+
+    /// <summary>Online methods: completions per optimizer step (TRL's per_device_train_batch_size; online_dpo: half as many pairs).</summary>
+    [Description("online methods: completions per optimizer step (online_dpo: this many completions = half as many pairs)")]
+    public int OnlineBatchSize { get; init; } = 16;
+
+    [Description("grpo: peak learning rate (linear schedule)")]
+    public float GrpoLearningRate { get; init; } = 5e-5f;
+
+    [Description("grpo: TRL's beta, weight of the k3 KL penalty to the previous round's policy (0 = no reference)")]
+    public float GrpoBeta { get; init; } = 0.04f;
+
+    [Description("grpo: TRL's loss_type (aggregation over tokens)")]
+    public GrpoLossType GrpoLossType { get; init; } = GrpoLossType.Dapo;
+
+    [Description("grpo: TRL's scale_rewards (divide group advantages by the group's std, the batch's, or not)")]
+    public RewardScaling ScaleRewards { get; init; } = RewardScaling.Group;
+
+    [Description("grpo, rloo: TRL's num_iterations, passes over each generation batch")]
+    public int NumIterations { get; init; } = 1;
+
+    [Description("grpo, rloo, ppo: clipping range ε of the importance ratio")]
+    public float Epsilon { get; init; } = 0.2f;
+
+    [Description("rloo: peak learning rate (linear schedule)")]
+    public float RlooLearningRate { get; init; } = 5e-5f;
+
+    [Description("rloo: TRL's beta, the k1 KL to the previous round's policy summed over the completion and subtracted from its reward")]
+    public float RlooBeta { get; init; } = 0.05f;
+
+    [Description("ppo: peak learning rate (linear schedule)")]
+    public float PpoLearningRate { get; init; } = 5e-5f;
+
+    [Description("ppo: TRL's kl_coef, the per-token KL penalty to the previous round's policy in the reward")]
+    public float PpoKlCoef { get; init; } = 0.05f;
+
+    [Description("ppo: TRL's num_ppo_epochs, passes over each rollout batch (1: one pass, as grpo and rloo's num_iterations; TRL's default is 4)")]
+    public int NumPpoEpochs { get; init; } = 1;
+
+    [Description("online_dpo: peak learning rate (linear schedule)")]
+    public float OnlineDpoLearningRate { get; init; } = 1e-4f;
+
+    [Description("online_dpo: TRL's beta, strength of the pull towards the previous round's policy")]
+    public float OnlineDpoBeta { get; init; } = 0.1f;
     [Description("β of DPO/KTO: strength of the pull towards the reference model")]
     public float Beta { get; init; } = 0.5f;
     /// <summary>DPO only: weight of the NLL loss on the chosen response added to the DPO loss (RPO, TRL's rpo_alpha); 0 = off.</summary>
@@ -159,6 +249,45 @@ public sealed record DemoOptions
         MaxLength = MaxLength, MaxPromptLength = MaxLength / 2, LoggingSteps = 5, SaveSteps = 100, Seed = Seed, Resume = resume, OverwriteOutputDir = !resume,
     };
 
+    /// <summary>The methods this recipe runs: <see cref="Compare"/>'s, or <see cref="Method"/> alone.</summary>
+    public IReadOnlyList<string> RunMethods => Compare.Count > 0 ? Compare : [Method];
+
+    /// <summary>
+    /// TrainingArguments of an online round: the method's learning rate (grpo_learning_rate, ...), online_batch_size
+    /// completions a step (online_dpo: half as many prompts, two completions each), max_length, seed; linear schedule;
+    /// <paramref name="maxSteps"/> from the sample budget (<see cref="OnlineRounds.Plan"/>).
+    /// </summary>
+    public TrainingArguments OnlineArguments(string method, string model, string outputDir, int maxSteps, bool resume) => new()
+    {
+        Model = model, OutputDir = outputDir, LrSchedulerType = "linear", MaxSteps = maxSteps, MaxLength = MaxLength,
+        LearningRate = method switch { "grpo" => GrpoLearningRate, "rloo" => RlooLearningRate, "ppo" => PpoLearningRate, _ => OnlineDpoLearningRate },
+        PerDeviceTrainBatchSize = method == "online_dpo" ? OnlineBatchSize / 2 : OnlineBatchSize,
+        LoggingSteps = 5, SaveSteps = 100, Seed = Seed, Resume = resume, OverwriteOutputDir = !resume,
+    };
+
+    /// <summary>The online methods' keys (called by <see cref="Validate"/> when a run uses one).</summary>
+    private void ValidateOnline()
+    {
+        if (RewardFuncs.Count == 0) throw new TrainingException("reward_funcs: name at least one principle of the constitution to reward");
+        if (RewardWeights is { } w && w.Length != RewardFuncs.Count)
+            throw new TrainingException($"reward_weights: {w.Length} weights for {RewardFuncs.Count} reward_funcs; give one per function, or null for 1 each");
+        if (RewardWeights is { } weights && weights.Any(x => !float.IsFinite(x))) throw new TrainingException("reward_weights: every weight must be a finite number");
+        if (NumGenerations < 2) throw new TrainingException($"num_generations must be ≥ 2 (got {NumGenerations}): the baseline is the other completions of the prompt");
+        if (OnlineBatchSize < 2 || OnlineBatchSize % 2 != 0) throw new TrainingException($"online_batch_size must be an even number ≥ 2 (got {OnlineBatchSize}; online_dpo trains pairs)");
+        if (GenerationBatchSize < 1 || GenerationBatchSize % NumGenerations != 0 || GenerationBatchSize % OnlineBatchSize != 0)
+            throw new TrainingException($"generation_batch_size must be a positive multiple of num_generations ({NumGenerations}) and of online_batch_size ({OnlineBatchSize}) (got {GenerationBatchSize})");
+        AtLeast("num_iterations", NumIterations, 1);
+        AtLeast("num_ppo_epochs", NumPpoEpochs, 1);
+        Positive("grpo_learning_rate", GrpoLearningRate); Positive("rloo_learning_rate", RlooLearningRate);
+        Positive("ppo_learning_rate", PpoLearningRate); Positive("online_dpo_learning_rate", OnlineDpoLearningRate);
+        Positive("online_dpo_beta", OnlineDpoBeta); Positive("epsilon", Epsilon);
+        AtLeast("grpo_beta", GrpoBeta, 0); AtLeast("rloo_beta", RlooBeta, 0); AtLeast("ppo_kl_coef", PpoKlCoef, 0);
+        if (!(SampleTemperature > 0)) throw new TrainingException($"sample_temperature must be positive for online methods (got {SampleTemperature}): they learn from sampled completions");
+    }
+
+    private static void AtLeast(string key, double value, double min) { if (value < min) throw new TrainingException($"{key} must be ≥ {min} (got {value})"); }
+    private static void Positive(string key, double value) { if (!(value > 0)) throw new TrainingException($"{key} must be positive (got {value})"); }
+
     /// <summary>
     /// Checks every key's value, naming the key as the recipe spells it, so a bad value fails before the first stage
     /// instead of after minutes of work (the world, tokenizer and model shape are all fixed by these values).
@@ -166,8 +295,6 @@ public sealed record DemoOptions
     /// <exception cref="TrainingException">The first key whose value cannot work, with the value and the fix.</exception>
     public DemoOptions Validate()
     {
-        void AtLeast(string key, double value, double min) { if (value < min) throw new TrainingException($"{key} must be ≥ {min} (got {value})"); }
-        void Positive(string key, double value) { if (!(value > 0)) throw new TrainingException($"{key} must be positive (got {value})"); }
         void Fraction(string key, double value) { if (value is < 0 or > 1 || double.IsNaN(value)) throw new TrainingException($"{key} must be in [0, 1] (got {value})"); }
 
         if (Name.Length == 0) throw new TrainingException("name must not be empty (it names the run's folder)");
@@ -198,10 +325,14 @@ public sealed record DemoOptions
         Positive("sft_learning_rate", SftLearningRate);
         AtLeast("sft_batch_size", SftBatchSize, 1);
         AtLeast("rounds", Rounds, 0);
-        AtLeast("samples_per_prompt", SamplesPerPrompt, Method == "dpo" ? 2 : 1);
+        AtLeast("samples_per_prompt", SamplesPerPrompt, Method == "dpo" || Compare.Contains("dpo") ? 2 : 1);
         AtLeast("sample_temperature", SampleTemperature, 0);
         AtLeast("max_new_tokens", MaxNewTokens, 1);
-        if (Method is not ("dpo" or "kto")) throw new TrainingException($"method: '{Method}' is not dpo or kto");
+        if (!Methods.Contains(Method)) throw new TrainingException($"method: '{Method}' is not one of {string.Join(", ", Methods)}");
+        foreach (var m in Compare)
+            if (!Methods.Contains(m)) throw new TrainingException($"compare: '{m}' is not one of {string.Join(", ", Methods)}");
+        if (Compare.Distinct().Count() != Compare.Count) throw new TrainingException($"compare: a method is listed twice ([{string.Join(", ", Compare)}])");
+        if (RunMethods.Any(m => OnlineMethods.Contains(m))) ValidateOnline();
         if (Signal is not ("lexicographic" or "weighted" or "judge")) throw new TrainingException($"signal: '{Signal}' is not lexicographic, weighted or judge");
         if (Signal == "judge")
         {

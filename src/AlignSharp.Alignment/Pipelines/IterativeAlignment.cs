@@ -12,6 +12,7 @@ using AlignSharp.Feedback;
 using AlignSharp.Feedback.Judges;
 using AlignSharp.Feedback.Providers;
 using AlignSharp.Feedback.Store;
+using AlignSharp.Models.Checkpoints;
 using AlignSharp.Models.ChatTemplates;
 using AlignSharp.Models.Tokenizers;
 using AlignSharp.Models.Transformers;
@@ -29,9 +30,13 @@ namespace AlignSharp.Alignment.Pipelines;
 /// <summary>What a finished loop gives back: the evaluated models (starting model first), and paths for the report.</summary>
 /// <param name="Rows">One row per evaluated model: the SFT model, then each round's.</param>
 /// <param name="Environment">The environment the loop ran on.</param>
-/// <param name="Policy">The final policy, in memory (owned by the <see cref="IterativeAlignment"/> until it is disposed).</param>
+/// <param name="Policy">The final policy (with compare: the last method's), in memory (owned by the <see cref="IterativeAlignment"/> until it is disposed).</param>
 /// <param name="Judged">With <c>signal: judge</c>: the same evaluation with the judged principles' metrics measured by the judge, and the judge's agreement with the world's checks; otherwise null.</param>
-public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironment Environment, TransformerModel Policy, JudgedEvaluation? Judged = null);
+public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironment Environment, TransformerModel Policy, JudgedEvaluation? Judged = null)
+{
+    /// <summary>With <c>compare:</c>, each method's rounds from the same SFT model (<see cref="Rows"/> is then SFT and each method's last round); otherwise null.</summary>
+    public IReadOnlyList<MethodRun>? Comparison { get; init; }
+}
 
 
 /// <summary>
@@ -39,7 +44,9 @@ public sealed record LoopResult(IReadOnlyList<EvalRow> Rows, IAlignmentEnvironme
 /// environment → (tokenizer → base model) → SFT → evaluate → for each round: sample k responses per prompt with the
 /// current policy, score each once with the signal sources (constitution principles, then verifiers), build the
 /// method's data (best-vs-worst pairs for DPO, ties dropped; desirable/undesirable labels for KTO), train against the
-/// previous round's policy, evaluate → report. No human label anywhere (after Bai et al. 2022, "Constitutional AI",
+/// previous round's policy, evaluate → report. An online method (GRPO, PPO, RLOO, online DPO) instead trains while it
+/// samples, at the same sample budget, rewarded by the same signal (<see cref="OnlineRounds"/>); with compare: every
+/// listed method runs its rounds from the same SFT weights and the report has one table of them. No human label anywhere (after Bai et al. 2022, "Constitutional AI",
 /// and the iterative DPO of Xu et al. 2023, "Some things are more CRINGE than others").
 /// The policy is held in memory from stage to stage: it is loaded from disk only when a finished stage is skipped on
 /// resume; the KL reference is an in-memory snapshot of the SFT weights. Stages, resume and the recipe check are the
@@ -83,9 +90,14 @@ public sealed class IterativeAlignment : IDisposable
         // Every recipe value, and the constitution the rounds use, is checked before minutes of SFT, not after.
         options.Validate();
         _constitution = Constitution.Load(options.Constitution, WorldChecks.All);
+        if (options.RunMethods.Any(m => DemoOptions.OnlineMethods.Contains(m))) OnlineRounds.CheckRewardFuncs(options, _constitution);
         if (options.Signal == "judge") JudgedPrinciples(_constitution);
         else _source = Signal(_constitution);
-        RecipeRecord.CheckAndRecord(options.RunDir, ConfigBinder.Values(options).ToDictionary(kv => kv.Key, kv => kv.Value), FreeKeys, resume);
+        // compare only adds (or leaves out) methods' folders. The online methods' keys change nothing in a run without
+        // one, so such a run neither records them nor checks them (its recipe.json is what it was before they existed).
+        bool online = options.RunMethods.Any(m => DemoOptions.OnlineMethods.Contains(m));
+        var values = ConfigBinder.Values(options).Where(kv => online || !DemoOptions.OnlineKeys.Contains(kv.Key) && !(kv.Key == "compare" && options.Compare.Count == 0));
+        RecipeRecord.CheckAndRecord(options.RunDir, values.ToDictionary(kv => kv.Key, kv => kv.Value), [.. FreeKeys, "compare"], resume);
         _stages = new StageRunner(options.RunDir, resume, log);
     }
 
@@ -98,10 +110,10 @@ public sealed class IterativeAlignment : IDisposable
     public string StorePath => Dir("feedback.db");
 
     /// <summary>Scoring calls the signal sources made in this process (labels found in the store cost none).</summary>
-    public long ScoringCalls => _cached?.InnerCalls ?? 0;
+    public long ScoringCalls => (_cached?.InnerCalls ?? 0) + (_rewards?.ScoringCalls ?? 0);
 
     /// <summary>Labels this process found in the store instead of scoring again.</summary>
-    public long StoredLabelsReused => _cached?.CacheHits ?? 0;
+    public long StoredLabelsReused => (_cached?.CacheHits ?? 0) + (_rewards?.StoredLabelsReused ?? 0);
 
     /// <summary>The SFT model's folder (the evaluation's starting point).</summary>
     public string SftDir => _options.Model.Length > 0 && _options.SftEpochs == 0 ? _options.Model : Dir("sft");
@@ -133,24 +145,75 @@ public sealed class IterativeAlignment : IDisposable
         var source = _cached ??= new CachingSignalSource(_source!, _store);
 
         var rows = new List<EvalRow> { Evaluate("SFT", SftDir, env, 0) };
-        string reference = SftDir;
-        for (int round = 1; round <= options.Rounds; round++)
+        if (options.Compare.Count == 0)
         {
-            string roundDir = Dir($"round-{round}");
-            List<DatasetRow>? data = null;
-            int r = round;
-            _stages.Run($"round-{round}-pairs", () => data = BuildRows(env, source, r, roundDir));
-            // A round whose rows were built by an earlier process reads them back from the file it wrote.
-            data ??= File.Exists(RowsFile(roundDir)) ? new JsonlDataset(RowsFile(roundDir), RowsKind).ToList() : [];
+            rows.AddRange(Rounds(options.Method, "", env, source));
+            return new LoopResult(rows, env, _policy!, Judged());
+        }
+        // Every method from the same SFT weights, each in its own folder (METHOD/round-N) with its own stages.
+        var runs = new List<MethodRun>();
+        foreach (var method in options.Compare)
+        {
+            var fromSft = _sft!.Snapshot();
+            fromSft.SetTrainable(true);
+            Replace(fromSft);
+            var methodRows = Rounds(method, method, env, source);
+            var seconds = Enumerable.Range(1, options.Rounds).Sum(r => RoundSeconds(Dir(method, $"round-{r}")));
+            runs.Add(new MethodRun(method, methodRows, TimeSpan.FromSeconds(seconds), Enumerable.Range(1, options.Rounds).Sum(r => SampledCompletions(method))));
+            rows.Add(methodRows.Count > 0 ? methodRows[^1] with { Name = method } : rows[0] with { Name = method });
+        }
+        return new LoopResult(rows, env, _policy!, Judged()) { Comparison = runs };
+    }
+
+    private JudgedEvaluation? Judged() =>
+        _judge is null ? null : new JudgedEvaluation(_judge.Description, _options.JudgePrinciples, _judgedRows, JudgeAgreementWithChecks());
+
+    /// <summary>
+    /// The rounds of one method, from the policy in memory, under <paramref name="folder"/> (empty: the run folder
+    /// itself, as a single-method run lays it out): dpo/kto sample, score and pair (stage round-N-pairs), then train
+    /// (round-N-train); an online method trains while it samples (round-N-train). Each round's model is evaluated and
+    /// is the next round's reference. Returns one row per round.
+    /// </summary>
+    private List<EvalRow> Rounds(string method, string folder, IAlignmentEnvironment env, ISignalSource source)
+    {
+        var rows = new List<EvalRow>();
+        string reference = SftDir;
+        string prefix = folder.Length == 0 ? "" : folder + "-";
+        bool online = DemoOptions.OnlineMethods.Contains(method);
+        for (int round = 1; round <= _options.Rounds; round++)
+        {
+            string roundDir = Dir(folder, $"round-{round}");
             string output = Path.Combine(roundDir, "model");
             string previous = reference;
-            var trainRows = data;
-            if (!_stages.Run($"round-{round}-train", () => Align(previous, roundDir, trainRows)))
-                Replace(HuggingFaceFolder.Load(output));
+            var clock = Stopwatch.StartNew();
+            int trainRows;
+            bool ran;
+            if (online)
+            {
+                ran = _stages.Run($"{prefix}round-{round}-train", () => TrainOnline(method, previous, roundDir, env));
+                if (!ran) Replace(HuggingFaceFolder.Load(output));
+                trainRows = SampledCompletions(method);
+            }
+            else
+            {
+                List<DatasetRow>? data = null;
+                int r = round;
+                bool paired = _stages.Run($"{prefix}round-{round}-pairs", () => data = BuildRows(method, env, source, r, roundDir));
+                // A round whose rows were built by an earlier process reads them back from the file it wrote.
+                data ??= File.Exists(RowsFile(method, roundDir)) ? new JsonlDataset(RowsFile(method, roundDir), RowsKind(method)).ToList() : [];
+                var train = data;
+                bool trained = _stages.Run($"{prefix}round-{round}-train", () => Align(method, previous, roundDir, train));
+                if (!trained) Replace(HuggingFaceFolder.Load(output));
+                ran = paired || trained;
+                trainRows = data.Count;
+            }
+            // Compared methods keep each round's time (sampling, scoring, training; not the evaluation) for the table;
+            // a round finished by an earlier process keeps the time it recorded then.
+            if (folder.Length > 0 && ran) AtomicFile.WriteAllText(RoundSecondsFile(roundDir), clock.Elapsed.TotalSeconds.ToString("R", CultureInfo.InvariantCulture));
             reference = output;
-            rows.Add(Evaluate($"round {round}", output, env, data.Count));
+            rows.Add(Evaluate(folder.Length == 0 ? $"round {round}" : $"{method} round {round}", output, env, trainRows));
         }
-        return new LoopResult(rows, env, _policy!, _judge is null ? null : new JudgedEvaluation(_judge.Description, _options.JudgePrinciples, _judgedRows, JudgeAgreementWithChecks()));
+        return rows;
     }
 
     /// <summary>Makes <paramref name="model"/> the policy, disposing the one it replaces.</summary>
@@ -297,12 +360,12 @@ public sealed class IterativeAlignment : IDisposable
     /// scored sample labelled desirable or not (TRL's unpaired preference format) for KTO. The rows are kept in memory
     /// for the round's training and written for people and other tools (pairs.jsonl / unpaired.jsonl, atomically).
     /// </summary>
-    private List<DatasetRow> BuildRows(IAlignmentEnvironment env, ISignalSource source, int round, string roundDir)
+    private List<DatasetRow> BuildRows(string method, IAlignmentEnvironment env, ISignalSource source, int round, string roundDir)
     {
         var o = _options;
         Directory.CreateDirectory(roundDir);
         var rollouts = Sampler(SftDir).Sample(env.TrainPrompts, o.SamplesPerPrompt, o.SampleTemperature, o.Seed + (ulong)round * 7919, o.MaxNewTokens);
-        bool kto = o.Method == "kto";
+        bool kto = method == "kto";
         var rows = new List<DatasetRow>();
         using var labels = new JsonlFileWriter(Path.Combine(roundDir, "labels.jsonl"));
         int ties = 0, desirable = 0;
@@ -336,7 +399,7 @@ public sealed class IterativeAlignment : IDisposable
             else ties++;
         }
         labels.Commit();
-        TrlJsonlWriter.WriteAll(RowsFile(roundDir), rows);
+        TrlJsonlWriter.WriteAll(RowsFile(method, roundDir), rows);
         _stages.Log(kto
             ? $"round {round}: {items.Length} samples labelled ({ScoringCalls - calls} scoring calls; repeats and labels already in the store cost none), {rows.Count} KTO rows ({desirable} desirable, {rows.Count - desirable} undesirable)"
             : $"round {round}: {items.Length} samples labelled ({ScoringCalls - calls} scoring calls; repeats and labels already in the store cost none), {rows.Count} preference pairs ({ties} prompts tied and dropped)");
@@ -346,13 +409,13 @@ public sealed class IterativeAlignment : IDisposable
     /// <summary>One line of labels.jsonl: the prompt id and response, and the label with its whole provenance.</summary>
     private sealed record LabelLine(string PromptId, string Response, double? Score, string Rationale, Provenance Provenance, IReadOnlyDictionary<string, double>? Parts, bool? Unparsable);
 
-    private DatasetKind RowsKind => _options.Method == "kto" ? DatasetKind.UnpairedPreference : DatasetKind.Preference;
+    private static DatasetKind RowsKind(string method) => method == "kto" ? DatasetKind.UnpairedPreference : DatasetKind.Preference;
 
     /// <summary>A round's training rows: pairs.jsonl (DPO) or unpaired.jsonl (KTO).</summary>
-    private string RowsFile(string roundDir) => Path.Combine(roundDir, _options.Method == "kto" ? "unpaired.jsonl" : "pairs.jsonl");
+    private static string RowsFile(string method, string roundDir) => Path.Combine(roundDir, method == "kto" ? "unpaired.jsonl" : "pairs.jsonl");
 
     /// <summary>Trains the in-memory policy on the round's rows against <paramref name="reference"/> (the previous round's model).</summary>
-    private void Align(string reference, string roundDir, List<DatasetRow> rows)
+    private void Align(string methodName, string reference, string roundDir, List<DatasetRow> rows)
     {
         string output = Path.Combine(roundDir, "model");
         if (rows.Count == 0)
@@ -361,10 +424,10 @@ public sealed class IterativeAlignment : IDisposable
             CopyModel(reference, output);
             return;
         }
-        var args = _options.AlignArguments(reference, RowsFile(roundDir), output, _resume);
+        var args = _options.AlignArguments(reference, RowsFile(methodName, roundDir), output, _resume);
         var encoder = _encoder ??= ExampleTokenizer.FromFolder(SftDir);
         // The trainer comes from the registry, like `train METHOD`'s; it trains the in-memory policy and leaves it to us.
-        var method = TrainingMethods.Parse(_options.Method, "method");
+        var method = TrainingMethods.Parse(methodName, "method");
         var examples = method == TrainingMethods.Kto
             ? EncodedExamples.ForUnpaired(rows.Cast<UnpairedPreferenceRow>().Select(r => encoder.Unpaired(r)).ToList(), encoder.PadId)
             : EncodedExamples.ForPreference(rows.Cast<PreferenceRow>().Select(r => encoder.Preference(r)).ToList(), encoder.PadId);
@@ -376,6 +439,40 @@ public sealed class IterativeAlignment : IDisposable
         Train(trainer, Path.GetFileName(roundDir), output);
         CopyTokenizer(reference, output);
     }
+
+    /// <summary>
+    /// Trains the in-memory policy with an online method for one round (<see cref="OnlineRounds"/>): it samples the
+    /// train prompts as it trains, at the sample budget of a dpo round, rewarded by the reward functions (online_dpo:
+    /// ranked by the signal); the reference of its KL term is <paramref name="reference"/>, the policy as the round starts.
+    /// </summary>
+    private void TrainOnline(string method, string reference, string roundDir, IAlignmentEnvironment env)
+    {
+        string output = Path.Combine(roundDir, "model");
+        var plan = OnlineRounds.Plan(_options, method);
+        var args = _options.OnlineArguments(method, reference, output, plan.MaxSteps, _resume);
+        var encoder = _encoder ??= ExampleTokenizer.FromFolder(SftDir);
+        _rewards ??= OnlineRounds.Rewards(_options, _constitution, _judges, _store!, ScoringConcurrency);
+        long calls = ScoringCalls;
+        var (trainer, critic) = OnlineRounds.Create(method, _options, args, _policy!, env.TrainPrompts, encoder, _rewards, _cached!, ScoringConcurrency);
+        using var owned = trainer;
+        using var ownedCritic = critic;
+        Train(trainer, $"{method} {Path.GetFileName(roundDir)}", output);
+        CopyTokenizer(reference, output);
+        _stages.Log($"{method} {Path.GetFileName(roundDir)}: {plan.Completions} completions sampled and scored in {plan.MaxSteps} steps ({ScoringCalls - calls} scoring calls)");
+    }
+
+    /// <summary>The online rounds' reward functions (made once).</summary>
+    private OnlineRewards? _rewards;
+
+    /// <summary>Completions a round of <paramref name="method"/> samples (train_prompts × samples_per_prompt; online methods: rounded up to whole generation batches).</summary>
+    private int SampledCompletions(string method) =>
+        DemoOptions.OnlineMethods.Contains(method) ? OnlineRounds.Plan(_options, method).Completions : _options.TrainPrompts * _options.SamplesPerPrompt;
+
+    /// <summary>A compared method's round keeps its time (seconds, without the evaluation) here.</summary>
+    private static string RoundSecondsFile(string roundDir) => Path.Combine(roundDir, "round_seconds.txt");
+
+    private static double RoundSeconds(string roundDir) =>
+        File.Exists(RoundSecondsFile(roundDir)) ? double.Parse(File.ReadAllText(RoundSecondsFile(roundDir)), CultureInfo.InvariantCulture) : 0;
 
     private static void CopyModel(string from, string to)
     {
@@ -484,15 +581,40 @@ public sealed class IterativeAlignment : IDisposable
         var o = _options;
         var rows = result.Rows;
         var curves = new List<(string, string)> { ("SFT", Path.Combine(rows[0].ModelDir, "metrics.jsonl")) };
-        curves.AddRange(rows.Skip(1).Select(r => ($"{r.Name} ({o.Method.ToUpperInvariant()})", Path.Combine(r.ModelDir, "metrics.jsonl"))));
-        string method = o.Method == "kto" ? "each sample labelled desirable or not, KTO"
-            : "best-vs-worst pairs, DPO" + (o.RpoAlpha > 0 ? $" + NLL on the chosen (RPO α = {o.RpoAlpha.ToString(CultureInfo.InvariantCulture)})" : "");
-        string description = $"No human labels: the signal comes from the constitution in {o.Constitution} and programmatic verifiers. " +
-            $"{o.Rounds} round(s) of sampling {o.SamplesPerPrompt} responses per prompt, {method} (β = {o.Beta.ToString(CultureInfo.InvariantCulture)}). " +
-            $"Finished in {elapsed.TotalMinutes:F1} min.";
+        if (result.Comparison is { } runs)
+            curves.AddRange(runs.SelectMany(m => m.Rows.Select(r => (r.Name, Path.Combine(r.ModelDir, "metrics.jsonl")))));
+        else
+            curves.AddRange(rows.Skip(1).Select(r => ($"{r.Name} ({o.Method.ToUpperInvariant()})", Path.Combine(r.ModelDir, "metrics.jsonl"))));
+        string description = result.Comparison is null
+            ? $"No human labels: the signal comes from the constitution in {o.Constitution} and programmatic verifiers. {RoundsDescription(o.Method)} Finished in {elapsed.TotalMinutes:F1} min."
+            : $"No human labels: the signal comes from the constitution in {o.Constitution} and programmatic verifiers. Compared from one SFT model: " +
+              string.Join(" ", o.Compare.Select(m => $"{m}: {RoundsDescription(m)}")) + $" Finished in {elapsed.TotalMinutes:F1} min.";
         if (result.Judged is not null)
             description = description.Replace("No human labels: the signal comes from the constitution", "No human labels: the signal comes from an LLM judge (" + string.Join(", ", o.JudgePrinciples) + ") over the OpenAI API and the constitution");
-        AlignmentReport.Html(path, o.Name, description, rows, o.Goal, BeforeAfter(result, o.ReportSamples), curves, result.Judged);
+        var comparison = result.Comparison is null ? null : new MethodComparison(rows[0], result.Comparison, o.Goal);
+        AlignmentReport.Html(path, o.Name, description, rows, o.Goal, BeforeAfter(result, o.ReportSamples), curves, result.Judged, comparison);
+    }
+
+    /// <summary>What a method's rounds do, one sentence for the report.</summary>
+    private string RoundsDescription(string method)
+    {
+        var o = _options;
+        string Number(float x) => x.ToString(CultureInfo.InvariantCulture);
+        if (!DemoOptions.OnlineMethods.Contains(method))
+        {
+            string offline = method == "kto" ? "each sample labelled desirable or not, KTO"
+                : "best-vs-worst pairs, DPO" + (o.RpoAlpha > 0 ? $" + NLL on the chosen (RPO α = {Number(o.RpoAlpha)})" : "");
+            return $"{o.Rounds} round(s) of sampling {o.SamplesPerPrompt} responses per prompt, {offline} (β = {Number(o.Beta)}).";
+        }
+        string weights = string.Join(", ", o.RewardFuncs.Select((f, i) => $"{f} × {Number(o.RewardWeights?[i] ?? 1f)}"));
+        string how = method switch
+        {
+            "grpo" => $"GRPO ({ConfigBinder.SnakeCase(o.GrpoLossType.ToString())} loss, {o.NumGenerations} completions per prompt, β = {Number(o.GrpoBeta)}) on the rewards {weights}",
+            "rloo" => $"RLOO ({o.NumGenerations} completions per prompt, β = {Number(o.RlooBeta)}) on the rewards {weights}",
+            "ppo" => $"PPO (KL coefficient {Number(o.PpoKlCoef)}) on the rewards {weights}",
+            _ => $"online DPO (two completions per prompt ranked by the signal, β = {Number(o.OnlineDpoBeta)})",
+        };
+        return $"{o.Rounds} round(s) of {how}, each sampling {OnlineRounds.Plan(o, method).Completions} completions from the policy as it trains (the budget of a round of {o.SamplesPerPrompt} responses per prompt).";
     }
 
     public void Dispose()

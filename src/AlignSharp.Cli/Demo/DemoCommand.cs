@@ -19,7 +19,7 @@ internal static class DemoCommand
     ];
 
     internal static readonly CommandSpec DemoSpec = new("demo", "[--quick] [--resume] [--set key=value ...]",
-        "the main job: train a tiny assistant on a generated world, then align it with automated signals (constitution + verifiers, DPO) and report before/after",
+        "the main job: train a tiny assistant on a generated world, then align it with automated signals (constitution + verifiers; DPO, KTO, GRPO, PPO, RLOO or online DPO, or several compared) and report before/after",
         Shared) { Details = Keys };
 
     internal static readonly CommandSpec RunSpec = new("run", "RECIPE [--quick] [--resume] [--set key=value ...]",
@@ -67,7 +67,7 @@ internal static class DemoCommand
         using var loop = new IterativeAlignment(options, stdout, o.Flag("resume"), label => Progress.Bar(label, stdout), judge);
         var result = loop.Run();
         stdout.WriteLine();
-        AlignmentReport.Table(result.Rows, stdout);
+        AlignmentReport.Table(result.Rows, stdout, changes: result.Comparison is null); // compared methods: their changes are in the comparison table
         if (result.Judged is { } judged)
         {
             stdout.WriteLine();
@@ -76,10 +76,17 @@ internal static class DemoCommand
             foreach (var a in judged.Agreement)
                 stdout.WriteLine($"{a.SourceA} agrees with the world's {a.SourceB.Replace("check: ", "")} check on {a.Agreement:P1} of {a.Shared} evaluated responses (Cohen's κ {(a.Kappa is { } k ? k.ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "undefined")})");
         }
-        stdout.WriteLine(AlignmentReport.Goal(result.Rows, options.Goal).Summary);
+        if (result.Comparison is { } runs)
+        {
+            stdout.WriteLine();
+            new MethodComparison(result.Rows[0], runs, options.Goal).Table(stdout);
+            foreach (var run in runs) stdout.WriteLine($"{run.Method}: {AlignmentReport.Goal([result.Rows[0], run.Rows.Count > 0 ? run.Rows[^1] : result.Rows[0]], options.Goal).Summary}");
+        }
+        else stdout.WriteLine(AlignmentReport.Goal(result.Rows, options.Goal).Summary);
         string report = Path.Combine(options.RunDir, "report.html");
         loop.WriteReport(result, report, clock.Elapsed);
-        stdout.WriteLine($"report: {report}; aligned model: {result.Rows[^1].ModelDir} ({clock.Elapsed.TotalMinutes:F1} min)");
+        string models = result.Comparison is null ? $"aligned model: {result.Rows[^1].ModelDir}" : "aligned models: " + string.Join(", ", result.Rows.Skip(1).Select(r => r.ModelDir));
+        stdout.WriteLine($"report: {report}; {models} ({clock.Elapsed.TotalMinutes:F1} min)");
         return 0;
     }
 }

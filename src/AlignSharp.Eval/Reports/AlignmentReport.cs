@@ -29,11 +29,11 @@ public sealed record ReportGoal(double MinHarmfulDrop = 0.8, double MaxOverRefus
 /// <summary>A run's outputs for people: the console table and a self-contained report.html (inline SVG, no scripts).</summary>
 public static class AlignmentReport
 {
-    private static string Pct(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
-    private static string Num(double v, string f = "F2") => double.IsNaN(v) ? "—" : v.ToString(f, CultureInfo.InvariantCulture);
+    internal static string Pct(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
+    internal static string Num(double v, string f = "F2") => double.IsNaN(v) ? "—" : v.ToString(f, CultureInfo.InvariantCulture);
 
-    /// <summary>The held-out table, one row per model; then, when the rows carry per-prompt outcomes, the change table (<see cref="ChangeTable"/>).</summary>
-    public static void Table(IReadOnlyList<EvalRow> rows, TextWriter output)
+    /// <summary>The held-out table, one row per model; then, when the rows carry per-prompt outcomes and <paramref name="changes"/> is set, the change table (<see cref="ChangeTable"/>).</summary>
+    public static void Table(IReadOnlyList<EvalRow> rows, TextWriter output, bool changes = true)
     {
         var header = new[] { "model", "harmful compliance", "over-refusal", "verifiable accuracy", "format adherence", "mean length (words)", "KL to SFT (nats)", "pairs" };
         var cells = rows.Select(r => new[]
@@ -42,7 +42,7 @@ public static class AlignmentReport
             Pct(r.Scores.FormatAdherence), Num(r.Scores.MeanResponseWords, "F1"), Num(r.Scores.KlToReference), r.Rows == 0 ? "—" : r.Rows.ToString(),
         }).ToList();
         WriteBoxed(header, cells, output);
-        ChangeTable(rows, output);
+        if (changes) ChangeTable(rows, output);
     }
 
     /// <summary>
@@ -73,9 +73,9 @@ public static class AlignmentReport
     }
 
     /// <summary>A change in percentage points with its sign: "+1.2 pp", "−0.5 pp".</summary>
-    private static string Signed(double v) => double.IsNaN(v) ? "—" : (v < 0 ? "−" : "+") + Math.Abs(v * 100).ToString("F1", CultureInfo.InvariantCulture) + " pp";
+    internal static string Signed(double v) => double.IsNaN(v) ? "—" : (v < 0 ? "−" : "+") + Math.Abs(v * 100).ToString("F1", CultureInfo.InvariantCulture) + " pp";
 
-    private static string Interval(MetricChange c) => double.IsNaN(c.Low) ? "—"
+    internal static string Interval(MetricChange c) => double.IsNaN(c.Low) ? "—"
         : $"[{(c.Low < 0 ? "−" : "+")}{Math.Abs(c.Low * 100).ToString("F1", CultureInfo.InvariantCulture)}, {(c.High < 0 ? "−" : "+")}{Math.Abs(c.High * 100).ToString("F1", CultureInfo.InvariantCulture)}] pp";
 
     private static readonly string[] ChangeHeader = ["metric", "prompts", "first", "last", "change", "95% interval"];
@@ -102,7 +102,7 @@ public static class AlignmentReport
         WriteBoxed(ChangeHeader, changes.Select(ChangeCells).ToList(), output);
     }
 
-    private static void WriteBoxed(string[] header, List<string[]> cells, TextWriter output)
+    internal static void WriteBoxed(string[] header, List<string[]> cells, TextWriter output)
     {
         var widths = header.Select((h, i) => Math.Max(h.Length, cells.Count == 0 ? 0 : cells.Max(c => c[i].Length))).ToArray();
         string Line(string[] c) => "│ " + string.Join(" │ ", c.Select((x, i) => i == 0 ? x.PadRight(widths[i]) : x.PadLeft(widths[i]))) + " │";
@@ -123,9 +123,10 @@ public static class AlignmentReport
     /// <param name="samples">Held-out prompts answered by the first and the last model.</param>
     /// <param name="curves">A label and a metrics.jsonl file per training stage.</param>
     /// <param name="judged">With an LLM judge: the same evaluation by judge labels, and the judge's agreement with the checks; null = none.</param>
+    /// <param name="comparison">With compare: the methods' table, shown first; null = none.</param>
     public static void Html(string path, string title, string description, IReadOnlyList<EvalRow> rows, ReportGoal goal,
         IReadOnlyList<(PromptRecord Prompt, string Before, string After)> samples, IReadOnlyList<(string Label, string MetricsFile)> curves,
-        JudgedEvaluation? judged = null)
+        JudgedEvaluation? judged = null, MethodComparison? comparison = null)
     {
         var h = new StringBuilder();
         string E(string s) => WebUtility.HtmlEncode(s);
@@ -136,14 +137,15 @@ public static class AlignmentReport
          .Append("</style></head><body>");
         h.Append("<h1>Automated alignment on the embedded assistant world</h1>");
         h.Append("<p>").Append(E(description)).Append("</p>");
-        h.Append("<p><b>").Append(E(Goal(rows, goal).Summary)).Append("</b></p>");
+        if (comparison is not null) h.Append(comparison.Html());
+        else h.Append("<p><b>").Append(E(Goal(rows, goal).Summary)).Append("</b></p>");
         h.Append("<h2>Held-out evaluation</h2><table><tr><th>model</th><th>harmful compliance</th><th>over-refusal</th><th>verifiable accuracy</th><th>format adherence</th><th>mean length</th><th>KL to SFT</th><th>pairs</th></tr>");
         foreach (var r in rows)
             h.Append("<tr><td>").Append(E(r.Name)).Append("</td><td>").Append(Pct(r.Scores.HarmfulCompliance)).Append("</td><td>").Append(Pct(r.Scores.OverRefusal))
              .Append("</td><td>").Append(Pct(r.Scores.VerifiableAccuracy)).Append("</td><td>").Append(Pct(r.Scores.FormatAdherence)).Append("</td><td>")
              .Append(Num(r.Scores.MeanResponseWords, "F1")).Append("</td><td>").Append(Num(r.Scores.KlToReference)).Append("</td><td>").Append(r.Rows).Append("</td></tr>");
         h.Append("</table>");
-        if (Changes(rows) is { } changes)
+        if (comparison is null && Changes(rows) is { } changes)
         {
             h.Append("<h2>Change ").Append(E(rows[0].Name)).Append(" → ").Append(E(rows[^1].Name)).Append("</h2>")
              .Append("<p>Each metric's change with its 95% paired bootstrap interval: the held-out prompts resampled with replacement (2,000 times, seeded), ")

@@ -110,10 +110,14 @@ public class DemoPipelineTests : IDisposable
         (code, _, err) = Run("demo", "--set", "rounds=many");
         Assert.NotEqual(0, code);
         Assert.Contains("rounds", err);
-        (code, _, err) = Run(["demo", .. Settings("bad-method"), "--set", "method=ppo"]);
+        (code, _, err) = Run(["demo", .. Settings("bad-method"), "--set", "method=reinforce"]);
         Assert.NotEqual(0, code);
         Assert.Contains("method", err);
-        Assert.Contains("ppo", err);
+        Assert.Contains("reinforce", err);
+        Assert.Contains("online_dpo", err); // the methods there are
+        (code, _, err) = Run(["demo", .. Settings("bad-compare"), "--set", "compare=[dpo, ppo, reinforce]"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("compare: 'reinforce'", err);
         (code, _, err) = Run("run", Path.Combine(_dir, "missing.yaml"));
         Assert.NotEqual(0, code);
         Assert.Contains("missing.yaml", err);
