@@ -137,6 +137,9 @@ public static class OnlineRounds
         "online_dpo" => new OnlineDpoTrainer(args, new FullCausalLm(policy), prompts, encoder, new RewardFunctions([new RewardFunction(signal)], concurrency), new OnlineDpoOptions
         {
             Beta = o.OnlineDpoBeta, MaxNewTokens = o.MaxNewTokens, Temperature = o.SampleTemperature, TopK = 0,
+            // The world's checks tie often (both samples refuse, or both are right): such a pair carries no preference,
+            // and the dpo rounds build no pair from it either.
+            TrainOnTies = false,
         }),
         _ => throw new ArgumentException($"'{method}' is not an online method", nameof(method)),
     };

@@ -27,7 +27,8 @@ public sealed record RolloutPlan(int PromptsPerGeneration, int NumGenerations, i
 /// Metrics logged with every step: the method's loss metrics, the generation's (TRL's names: reward, reward_std,
 /// rewards/NAME/mean and /std, completions/mean_length, completions/clipped_ratio, ...), timing/generate, timing/score
 /// and timing/prepare (seconds per generation batch), and sampling/logp_max_deviation: the largest |training forward −
-/// sampling| log-prob over the tokens of the first iteration on each batch (LoRA dropout, if any, adds to it).
+/// sampling| log-prob over the tokens trained on before the first update after sampling (0: one engine; LoRA dropout,
+/// if any, adds to it).
 /// </remarks>
 public abstract class OnlineTrainer : Trainer
 {
@@ -38,6 +39,8 @@ public abstract class OnlineTrainer : Trainer
     private long _sampleCalls;  // sampler calls so far (each has its own seed)
     private int _micro;         // micro-batches taken from _batch
     private int _iteration;     // the pass over _batch the current micro-batch belongs to
+    private long _step;         // the optimizer step being made
+    private long _generatedAt;  // the optimizer step during which _batch was sampled
     private DataOrder? _order;
     private double _generateSeconds, _scoreSeconds;
 
@@ -94,7 +97,8 @@ public abstract class OnlineTrainer : Trainer
     protected sealed override int[] NextMicroBatch(DataOrder order, long step, int micro)
     {
         _order = order;
-        if (_batch is null || _micro >= Plan.Iterations * ChunksOf(_batch.Rows)) { _batch = Generate(); _micro = 0; }
+        _step = step;
+        if (_batch is null || _micro >= Plan.Iterations * ChunksOf(_batch.Rows)) { _batch = Generate(); _micro = 0; _generatedAt = step; }
         int chunks = ChunksOf(_batch.Rows), bs = Args.PerDeviceTrainBatchSize;
         _iteration = _micro / chunks;
         int chunk = _micro % chunks;
@@ -178,19 +182,26 @@ public abstract class OnlineTrainer : Trainer
 
     /// <summary>
     /// The training forward of the policy over <paramref name="rollouts"/>' exact tokens, at the sampling temperature
-    /// unless <paramref name="temperature"/> says otherwise. On the first pass over a batch, at the sampling temperature,
-    /// it also records sampling/logp_max_deviation against the sampling log-probs.
+    /// unless <paramref name="temperature"/> says otherwise. In the optimizer step that sampled the batch (the weights
+    /// still those that sampled it), at the sampling temperature, it also records sampling/logp_max_deviation.
     /// </summary>
     protected CompletionForward Forward(IReadOnlyList<Rollout> rollouts, bool entropy = true, bool keepHidden = false, float? temperature = null)
     {
         float t = temperature ?? Plan.Sampling.Temperature;
         var forward = CompletionLogProbs.Compute(Model.Transformer, RowsOf(rollouts), t, entropy: entropy, keepHidden: keepHidden);
-        if (_iteration == 0 && t == Plan.Sampling.Temperature)
-        {
-            float deviation = CompletionLogProbs.MaxDeviation(forward, rollouts);
-            _forwardMetrics["sampling/logp_max_deviation"] = Math.Max(_forwardMetrics.GetValueOrDefault("sampling/logp_max_deviation"), deviation);
-        }
+        if (_step == _generatedAt && t == Plan.Sampling.Temperature) RecordSamplingDeviation(CompletionLogProbs.MaxDeviation(forward, rollouts));
         return forward;
+    }
+
+    /// <summary>
+    /// Records a training forward's largest |log-prob − sampling log-prob| as sampling/logp_max_deviation (for a forward
+    /// a method runs itself, like PPO's policy-and-value pass), only in the optimizer step that sampled the batch: from
+    /// the first update on, the weights differ from the sampling ones on purpose.
+    /// </summary>
+    protected void RecordSamplingDeviation(float deviation)
+    {
+        if (_step != _generatedAt) return;
+        _forwardMetrics["sampling/logp_max_deviation"] = Math.Max(_forwardMetrics.GetValueOrDefault("sampling/logp_max_deviation"), deviation);
     }
 
     /// <summary>Per-token values of rows padded into [B·T] (0 past each row's end), as <see cref="CompletionForward.Mask"/> lays them out.</summary>

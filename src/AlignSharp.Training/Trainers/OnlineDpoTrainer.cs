@@ -5,7 +5,8 @@
 // subtracted from a completion with no EOS) or a pairwise judge does; then the sigmoid (or IPO) DPO loss on the
 // sequence log-probs against the reference model. Defaults are OnlineDPOConfig's: beta 0.1, max_new_tokens 128,
 // temperature 1.0, top_p 1.0, top_k 30, learning rate 5e-7. Ours: a pair whose scores are missing (no reward function
-// applies, or the judge answers tie/unparsable) is not trained on, rather than read as a tie.
+// applies, or the judge answers tie/unparsable) is not trained on, rather than read as a tie; train_on_ties: false
+// also leaves out pairs whose scores are equal.
 using System.ComponentModel;
 using AlignSharp.Feedback;
 using AlignSharp.Feedback.Judges;
@@ -47,6 +48,14 @@ public sealed record OnlineDpoOptions
     /// <summary>TRL's <c>missing_eos_penalty</c>: subtracted from the score of a completion that ends without EOS (reward functions only). Default off.</summary>
     [Description("subtracted from the score of a completion cut at max_new_tokens (null: off)")]
     public float? MissingEosPenalty { get; init; }
+
+    /// <summary>
+    /// Whether a pair whose two scores are equal is trained on. TRL's OnlineDPOTrainer does (the first sample counts as
+    /// chosen); false leaves such pairs out, as the offline pair builders do — with 0/1 verifier rewards ties are common
+    /// and carry no preference. Default true (TRL's).
+    /// </summary>
+    [Description("train on pairs whose scores tie, the first sample as chosen (TRL); false leaves them out")]
+    public bool TrainOnTies { get; init; } = true;
 
     /// <summary>A problem with the options, or null.</summary>
     public static string? Problem(OnlineDpoOptions o) =>
@@ -107,7 +116,8 @@ public sealed class OnlineDpoTrainer : OnlineTrainer
         }
         else
             for (int p = 0; p < pairs; p++)
-                first[p] = float.IsNaN(scores[2 * p]) || float.IsNaN(scores[2 * p + 1]) ? float.NaN : scores[2 * p] >= scores[2 * p + 1] ? 1f : 0f;
+                first[p] = float.IsNaN(scores[2 * p]) || float.IsNaN(scores[2 * p + 1]) || (!_options.TrainOnTies && scores[2 * p] == scores[2 * p + 1]) ? float.NaN
+                    : scores[2 * p] >= scores[2 * p + 1] ? 1f : 0f;
 
         var kept = Enumerable.Range(0, pairs).Where(p => !float.IsNaN(first[p])).ToArray();
         var ordered = kept.SelectMany(p => first[p] == 1f ? new[] { rollouts[2 * p], rollouts[2 * p + 1] } : [rollouts[2 * p + 1], rollouts[2 * p]]).ToArray();
