@@ -120,6 +120,7 @@ public sealed class OnlineDpoTrainer : OnlineTrainer
                     : scores[2 * p] >= scores[2 * p + 1] ? 1f : 0f;
 
         var kept = Enumerable.Range(0, pairs).Where(p => !float.IsNaN(first[p])).ToArray();
+        if (kept.Length == 0) return new GenerationBatch([], 0); // nothing to learn from: the base samples again
         var ordered = kept.SelectMany(p => first[p] == 1f ? new[] { rollouts[2 * p], rollouts[2 * p + 1] } : [rollouts[2 * p + 1], rollouts[2 * p]]).ToArray();
         var batch = new GenerationBatch(ordered, kept.Length); // row p: rollouts 2p (chosen) and 2p + 1 (rejected)
         var reference = _reference.PerTokenLogProbs(RowsOf(ordered));

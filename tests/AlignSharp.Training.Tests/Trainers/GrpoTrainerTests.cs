@@ -157,6 +157,25 @@ public class GrpoTrainerTests : IDisposable
         Assert.All(steps, s => Assert.True(double.IsFinite(s["loss"])));
     }
 
+    /// <summary>The same score for every completion: every pair ties.</summary>
+    private sealed class Constant : ISignalSource
+    {
+        public string Name => "constant";
+        public string Fingerprint => "constant/1";
+        public FeedbackLabel? Score(PromptRecord prompt, string response) => new(1.0, "", new Provenance("constant", SignalKind.Verifier));
+    }
+
+    [Fact]
+    public void Online_dpo_without_ties_samples_again_and_stops_clearly_when_every_pair_ties()
+    {
+        var args = Args("ties") with { MaxSteps = 2 };
+        var model = Model(lora: true);
+        using var trainer = new OnlineDpoTrainer(args, model, Prompts(), ExampleTokenizer.FromFolder(_tiny.Folder), new RewardFunctions([new RewardFunction(new Constant())]),
+            new OnlineDpoOptions { MaxNewTokens = 4, TrainOnTies = false });
+        var e = Assert.Throws<TrainingException>(() => trainer.Train());
+        Assert.Contains("left nothing to train on", e.Message);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
