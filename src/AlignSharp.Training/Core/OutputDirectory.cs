@@ -20,7 +20,7 @@ public static class OutputDirectory
                     "set overwrite_output_dir: true to delete them and start clean, resume: true to continue that run, or choose a new output_dir");
             string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDir)) + Path.DirectorySeparatorChar;
             foreach (var input in inputs)
-                if (input is not null && (Path.GetFullPath(input) + Path.DirectorySeparatorChar).StartsWith(root, StringComparison.Ordinal))
+                if (!string.IsNullOrEmpty(input) && (Path.GetFullPath(input) + Path.DirectorySeparatorChar).StartsWith(root, StringComparison.Ordinal))
                     throw new TrainingException($"{outputDir}: overwrite_output_dir would delete {input}, which this run reads; choose another output_dir");
             foreach (var dir in Directory.EnumerateDirectories(outputDir)) Directory.Delete(dir, true);
             foreach (var file in Directory.EnumerateFiles(outputDir)) File.Delete(file);
