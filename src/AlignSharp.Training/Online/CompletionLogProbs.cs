@@ -42,9 +42,14 @@ public static class CompletionLogProbs
     /// <param name="withAdapters">false: the base model alone for this call (a LoRA run's reference).</param>
     /// <param name="entropy">Also the entropy −Σ p log p of each tempered predicting distribution (no gradient).</param>
     /// <param name="keepHidden">Also the final hidden states at the predicting positions, with gradient (a value head's input).</param>
+    /// <param name="samplingOrder">
+    /// Run the forward in the sampler's kernel order (<see cref="Sgemm.BlockedOrder"/>), so the log-probs equal the
+    /// sampling ones bitwise — what the policy's forward needs; false for a pass that is never compared with sampling
+    /// (the reference model), which then takes the faster tiled attention.
+    /// </param>
     /// <exception cref="ArgumentException">No rows, an empty prompt, or a temperature that is not a positive finite number.</exception>
     public static CompletionForward Compute(TransformerModel model, IReadOnlyList<CompletionRow> rows, float temperature = 1f,
-        bool withAdapters = true, bool entropy = false, bool keepHidden = false)
+        bool withAdapters = true, bool entropy = false, bool keepHidden = false, bool samplingOrder = true)
     {
         if (rows.Count == 0) throw new ArgumentException("completion log-probs: no rows given", nameof(rows));
         if (!(temperature > 0f) || !float.IsFinite(temperature))
@@ -84,7 +89,7 @@ public static class CompletionLogProbs
         // Batch-invariant products and attention (a token's row is computed the same way for any batch, padding or
         // step): PolicySampler decodes in the same mode, so the two give the same logits bitwise. The backward runs
         // outside it, unchanged.
-        using (Sgemm.BlockedOrder())
+        using (samplingOrder ? Sgemm.BlockedOrder() : default(Sgemm.BlockedOrderScope?))
         {
             var hidden = model.Hidden(ids, B, T, Tensor.FromArray(attention, B, T), withAdapters: withAdapters);   // [B, T, C]
             predicting = Ops.Embedding(hidden.Reshape(B * T, hidden.Dim(2)), gather.ToArray(), N);                // [N, C]

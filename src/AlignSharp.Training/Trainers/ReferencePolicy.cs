@@ -67,11 +67,19 @@ public sealed class ReferencePolicy : IDisposable
     /// </summary>
     public float[][] PerTokenLogProbs(IReadOnlyList<Online.CompletionRow> rows, float temperature = 1f)
     {
+        // In chunks: one pass over a whole generation batch would hold its logits ([Σ completion tokens, V]) at once.
+        const int chunk = 16;
         using var noGrad = Autograd.NoGrad();
-        using var scope = new TensorScope();
-        var forward = Online.CompletionLogProbs.Compute(_model, rows, temperature, _withAdapters);
-        var values = forward.LogProbs.ToArray();
-        return rows.Select((r, b) => values.AsSpan(b * forward.T, r.CompletionIds.Length).ToArray()).ToArray();
+        var result = new float[rows.Count][];
+        for (int start = 0; start < rows.Count; start += chunk)
+        {
+            using var scope = new TensorScope();
+            var part = rows.Skip(start).Take(chunk).ToList();
+            var forward = Online.CompletionLogProbs.Compute(_model, part, temperature, _withAdapters, samplingOrder: false);
+            var values = forward.LogProbs.ToArray();
+            for (int b = 0; b < part.Count; b++) result[start + b] = values.AsSpan(b * forward.T, part[b].CompletionIds.Length).ToArray();
+        }
+        return result;
     }
 
     /// <summary>Frees the snapshot, if this reference made one; a model passed in stays the caller's.</summary>
