@@ -6,7 +6,7 @@
 // sequence log-probs against the reference model. Defaults are OnlineDPOConfig's: beta 0.1, max_new_tokens 128,
 // temperature 1.0, top_p 1.0, top_k 30, learning rate 5e-7. Ours: a pair whose scores are missing (no reward function
 // applies, or the judge answers tie/unparsable) is not trained on, rather than read as a tie; train_on_ties: false
-// also leaves out pairs whose scores are equal.
+// also leaves out pairs whose scores are equal, unless every scored pair of the batch ties.
 using System.ComponentModel;
 using AlignSharp.Feedback;
 using AlignSharp.Feedback.Judges;
@@ -52,7 +52,8 @@ public sealed record OnlineDpoOptions
     /// <summary>
     /// Whether a pair whose two scores are equal is trained on. TRL's OnlineDPOTrainer does (the first sample counts as
     /// chosen); false leaves such pairs out, as the offline pair builders do — with 0/1 verifier rewards ties are common
-    /// and carry no preference. Default true (TRL's).
+    /// and carry no preference — unless every scored pair of a generation batch ties (then it is trained as TRL would).
+    /// Default true (TRL's).
     /// </summary>
     [Description("train on pairs whose scores tie, the first sample as chosen (TRL); false leaves them out")]
     public bool TrainOnTies { get; init; } = true;
@@ -114,10 +115,16 @@ public sealed class OnlineDpoTrainer : OnlineTrainer
             for (int p = 0; p < pairs; p++)
                 first[p] = judged[p].Verdict.Preferred switch { PairwisePreference.A => 1f, PairwisePreference.B => 0f, _ => float.NaN };
         }
-        else
+        bool tiesTrained = false;
+        if (_judge is null)
+        {
+            bool Scored(int p) => !float.IsNaN(scores[2 * p]) && !float.IsNaN(scores[2 * p + 1]);
+            // Without train_on_ties a batch whose every scored pair ties is trained as TRL trains ties (first sample
+            // chosen) rather than sampled again and again: a world whose checks all tie has nothing better to offer.
+            tiesTrained = _options.TrainOnTies || !Enumerable.Range(0, pairs).Any(p => Scored(p) && scores[2 * p] != scores[2 * p + 1]);
             for (int p = 0; p < pairs; p++)
-                first[p] = float.IsNaN(scores[2 * p]) || float.IsNaN(scores[2 * p + 1]) || (!_options.TrainOnTies && scores[2 * p] == scores[2 * p + 1]) ? float.NaN
-                    : scores[2 * p] >= scores[2 * p + 1] ? 1f : 0f;
+                first[p] = !Scored(p) || (!tiesTrained && scores[2 * p] == scores[2 * p + 1]) ? float.NaN : scores[2 * p] >= scores[2 * p + 1] ? 1f : 0f;
+        }
 
         var kept = Enumerable.Range(0, pairs).Where(p => !float.IsNaN(first[p])).ToArray();
         if (kept.Length == 0) return new GenerationBatch([], 0); // nothing to learn from: the base samples again
@@ -126,6 +133,7 @@ public sealed class OnlineDpoTrainer : OnlineTrainer
         var reference = _reference.PerTokenLogProbs(RowsOf(ordered));
         batch.RowValues["ref_logps"] = reference.Select(r => (float)r.Sum(x => (double)x)).ToArray();
         batch.Metrics["pairs/kept_fraction"] = pairs == 0 ? 0 : kept.Length / (double)pairs;
+        batch.Metrics["pairs/ties_trained"] = tiesTrained ? 1 : 0;
         if (_judge is null)
         {
             var margins = kept.Select(p => (double)Math.Abs(scores[2 * p] - scores[2 * p + 1])).ToArray();
