@@ -71,6 +71,12 @@ public abstract class OnlineTrainer : Trainer
     /// </summary>
     protected abstract GenerationBatch Prepare(Rollout[] rollouts, RewardTable rewards);
 
+    /// <summary>
+    /// Whether the batch being prepared is the last try to get one with something to train on (a method may then accept
+    /// what it would otherwise send back for resampling, rather than stop the run).
+    /// </summary>
+    protected bool LastGenerationAttempt { get; private set; }
+
     /// <summary>The loss of rows <paramref name="rows"/> of <paramref name="batch"/> on pass <paramref name="iteration"/> over it (0 = the first).</summary>
     protected abstract BatchLoss ComputeLoss(GenerationBatch batch, int[] rows, int iteration);
 
@@ -148,6 +154,7 @@ public abstract class OnlineTrainer : Trainer
         const int attempts = 8;
         for (int attempt = 0; attempt < attempts; attempt++)
         {
+            LastGenerationAttempt = attempt == attempts - 1;
             _generateSeconds = _scoreSeconds = 0;
             var (rollouts, table) = SampleAndScore(Plan.PromptsPerGeneration);
             var clock = Stopwatch.StartNew();

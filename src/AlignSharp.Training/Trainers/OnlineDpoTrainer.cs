@@ -6,7 +6,7 @@
 // sequence log-probs against the reference model. Defaults are OnlineDPOConfig's: beta 0.1, max_new_tokens 128,
 // temperature 1.0, top_p 1.0, top_k 30, learning rate 5e-7. Ours: a pair whose scores are missing (no reward function
 // applies, or the judge answers tie/unparsable) is not trained on, rather than read as a tie; train_on_ties: false
-// also leaves out pairs whose scores are equal, unless every scored pair of the batch ties.
+// also leaves out pairs whose scores are equal (a batch of ties only is sampled again; on the last try it is trained).
 using System.ComponentModel;
 using AlignSharp.Feedback;
 using AlignSharp.Feedback.Judges;
@@ -52,7 +52,8 @@ public sealed record OnlineDpoOptions
     /// <summary>
     /// Whether a pair whose two scores are equal is trained on. TRL's OnlineDPOTrainer does (the first sample counts as
     /// chosen); false leaves such pairs out, as the offline pair builders do — with 0/1 verifier rewards ties are common
-    /// and carry no preference — unless every scored pair of a generation batch ties (then it is trained as TRL would).
+    /// and carry no preference. A batch whose every scored pair ties is sampled again, and trained as TRL would only
+    /// when the tries run out.
     /// Default true (TRL's).
     /// </summary>
     [Description("train on pairs whose scores tie, the first sample as chosen (TRL); false leaves them out")]
@@ -119,9 +120,9 @@ public sealed class OnlineDpoTrainer : OnlineTrainer
         if (_judge is null)
         {
             bool Scored(int p) => !float.IsNaN(scores[2 * p]) && !float.IsNaN(scores[2 * p + 1]);
-            // Without train_on_ties a batch whose every scored pair ties is trained as TRL trains ties (first sample
-            // chosen) rather than sampled again and again: a world whose checks all tie has nothing better to offer.
-            tiesTrained = _options.TrainOnTies || !Enumerable.Range(0, pairs).Any(p => Scored(p) && scores[2 * p] != scores[2 * p + 1]);
+            // Without train_on_ties a batch whose every scored pair ties is sampled again; on the last try it is trained
+            // as TRL trains ties (first sample chosen) rather than stopping the run: such prompts offer nothing better.
+            tiesTrained = _options.TrainOnTies || (LastGenerationAttempt && !Enumerable.Range(0, pairs).Any(p => Scored(p) && scores[2 * p] != scores[2 * p + 1]));
             for (int p = 0; p < pairs; p++)
                 first[p] = !Scored(p) || (!tiesTrained && scores[2 * p] == scores[2 * p + 1]) ? float.NaN : scores[2 * p] >= scores[2 * p + 1] ? 1f : 0f;
         }
