@@ -462,7 +462,7 @@ public sealed class IterativeAlignment : IDisposable
     }
 
     /// <summary>The online rounds' reward functions (made once).</summary>
-    private OnlineRewards? _rewards;
+    private RoundRewards? _rewards;
 
     /// <summary>Completions a round of <paramref name="method"/> samples (train_prompts × samples_per_prompt; online methods: rounded up to whole generation batches).</summary>
     private int SampledCompletions(string method) =>

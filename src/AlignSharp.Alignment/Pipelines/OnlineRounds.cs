@@ -15,7 +15,7 @@ namespace AlignSharp.Alignment.Pipelines;
 public sealed record OnlineRoundPlan(int MaxSteps, int Completions);
 
 /// <summary>The online rounds' reward functions, and their sources through the feedback store (for the scoring counts).</summary>
-public sealed record OnlineRewards(RewardFunctions Functions, IReadOnlyList<CachingSignalSource> Stored)
+public sealed record RoundRewards(RewardFunctions Functions, IReadOnlyList<CachingSignalSource> Stored)
 {
     /// <summary>Scoring calls the sources made (labels found in the store cost none).</summary>
     public long ScoringCalls => Stored.Sum(s => s.InnerCalls);
@@ -72,7 +72,7 @@ public static class OnlineRounds
     /// </summary>
     /// <param name="judges">The judge of each judged principle (signal: judge), or null.</param>
     /// <exception cref="TrainingException">A reward_funcs entry the constitution does not have.</exception>
-    public static OnlineRewards Rewards(DemoOptions o, Constitution constitution,
+    public static RoundRewards Rewards(DemoOptions o, Constitution constitution,
         IReadOnlyDictionary<string, ISignalSource>? judges, FeedbackStore store, int concurrency)
     {
         var stored = new List<CachingSignalSource>();
@@ -87,7 +87,7 @@ public static class OnlineRounds
             stored.Add(source);
             functions.Add(new RewardFunction(source, o.RewardWeights?[i] ?? 1f));
         }
-        return new OnlineRewards(new RewardFunctions(functions, concurrency), stored);
+        return new RoundRewards(new RewardFunctions(functions, concurrency), stored);
     }
 
     /// <summary>
@@ -101,7 +101,7 @@ public static class OnlineRounds
     /// <param name="concurrency">Scoring calls in flight (the signal's).</param>
     /// <returns>The trainer, and what it trains besides the policy (ppo's value head) for the caller to dispose; the trainer leaves the policy alone.</returns>
     public static (OnlineTrainer Trainer, IDisposable? Critic) Create(string method, DemoOptions o, TrainingArguments args, TransformerModel policy,
-        IReadOnlyList<PromptRecord> prompts, ExampleTokenizer encoder, OnlineRewards rewards, ISignalSource signal, int concurrency)
+        IReadOnlyList<PromptRecord> prompts, ExampleTokenizer encoder, RoundRewards rewards, ISignalSource signal, int concurrency)
     {
         if (method == "ppo")
         {
@@ -120,7 +120,7 @@ public static class OnlineRounds
     }
 
     private static OnlineTrainer Policy(string method, DemoOptions o, TrainingArguments args, TransformerModel policy, IReadOnlyList<PromptRecord> prompts,
-        ExampleTokenizer encoder, OnlineRewards rewards, ISignalSource signal, int concurrency) => method switch
+        ExampleTokenizer encoder, RoundRewards rewards, ISignalSource signal, int concurrency) => method switch
     {
         "grpo" => new GrpoTrainer(args, new FullCausalLm(policy), prompts, encoder, rewards.Functions, new GrpoOptions
         {

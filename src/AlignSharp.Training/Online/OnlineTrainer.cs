@@ -185,7 +185,7 @@ public abstract class OnlineTrainer : Trainer
     }
 
     /// <summary>The sampled prompt + completion token rows of <paramref name="rollouts"/>.</summary>
-    protected static IReadOnlyList<CompletionRow> RowsOf(IEnumerable<Rollout> rollouts) => rollouts.Select(r => new CompletionRow(r.PromptIds, r.CompletionIds)).ToList();
+    protected static IReadOnlyList<CompletionRow> RowsOf(IEnumerable<Rollout> rollouts) => rollouts.Select(CompletionRow.Of).ToList();
 
     /// <summary>
     /// The training forward of the policy over <paramref name="rollouts"/>' exact tokens, at the sampling temperature
@@ -195,21 +195,23 @@ public abstract class OnlineTrainer : Trainer
     protected CompletionForward Forward(IReadOnlyList<Rollout> rollouts, bool entropy = true, bool keepHidden = false, float? temperature = null)
     {
         float t = temperature ?? Plan.Sampling.Temperature;
-        var forward = CompletionLogProbs.Compute(Model.Transformer, RowsOf(rollouts), t, entropy: entropy, keepHidden: keepHidden);
-        if (_step == _generatedAt && t == Plan.Sampling.Temperature) RecordSamplingDeviation(CompletionLogProbs.MaxDeviation(forward, rollouts));
+        var forward = CompletionLogProbs.Compute(Model.Transformer, rollouts, t, entropy: entropy, keepHidden: keepHidden);
+        if (OnSamplingWeights && t == Plan.Sampling.Temperature) RecordSamplingDeviation(CompletionLogProbs.MaxDeviation(forward, rollouts));
         return forward;
     }
 
     /// <summary>
-    /// Records a training forward's largest |log-prob − sampling log-prob| as sampling/logp_max_deviation (for a forward
-    /// a method runs itself, like PPO's policy-and-value pass), only in the optimizer step that sampled the batch: from
-    /// the first update on, the weights differ from the sampling ones on purpose.
+    /// Whether the policy still has the weights that sampled the current batch (the optimizer step that sampled it):
+    /// only then is a training forward's difference from the sampling log-probs a measure of the engine, not of training.
     /// </summary>
-    protected void RecordSamplingDeviation(float deviation)
-    {
-        if (_step != _generatedAt) return;
+    protected bool OnSamplingWeights => _step == _generatedAt;
+
+    /// <summary>
+    /// Records a training forward's largest |log-prob − sampling log-prob| as sampling/logp_max_deviation (for a forward
+    /// a method runs itself, like PPO's policy-and-value pass); call it only while <see cref="OnSamplingWeights"/>.
+    /// </summary>
+    protected void RecordSamplingDeviation(float deviation) =>
         _forwardMetrics["sampling/logp_max_deviation"] = Math.Max(_forwardMetrics.GetValueOrDefault("sampling/logp_max_deviation"), deviation);
-    }
 
     /// <summary>Per-token values of rows padded into [B·T] (0 past each row's end), as <see cref="CompletionForward.Mask"/> lays them out.</summary>
     protected static float[] Padded(IReadOnlyList<float[]> rows, int t)
@@ -217,14 +219,6 @@ public abstract class OnlineTrainer : Trainer
         var output = new float[rows.Count * t];
         for (int b = 0; b < rows.Count; b++) rows[b].AsSpan(0, Math.Min(t, rows[b].Length)).CopyTo(output.AsSpan(b * t));
         return output;
-    }
-
-    /// <summary>Mean of <paramref name="values"/> over the positions where <paramref name="mask"/> is 1 (0 when none).</summary>
-    protected static float MaskedMean(ReadOnlySpan<float> values, ReadOnlySpan<float> mask)
-    {
-        double sum = 0, count = 0;
-        for (int i = 0; i < values.Length; i++) { sum += values[i] * mask[i]; count += mask[i]; }
-        return count == 0 ? 0f : (float)(sum / count);
     }
 
     private sealed record OnlineState(GenerationBatch? Batch, long Generations, long SampleCalls, int Micro);

@@ -58,16 +58,10 @@ public abstract class PolicyGradientTrainer : OnlineTrainer
     protected static (float[] Old, float[] Reference, float[] Mask, int T) PaddedTokens(Rollout[] rollouts, float[][]? reference, float[] lossMask)
     {
         int t = Math.Max(1, rollouts.Max(r => r.CompletionIds.Length)), n = rollouts.Length;
-        var old = new float[n * t];
-        var refs = new float[n * t];
         var mask = new float[n * t];
         for (int i = 0; i < n; i++)
-        {
-            rollouts[i].LogProbs.CopyTo(old, i * t);
-            reference?[i].CopyTo(refs, i * t);
             if (lossMask[i] != 0f) mask.AsSpan(i * t, rollouts[i].CompletionIds.Length).Fill(1f);
-        }
-        return (old, refs, mask, t);
+        return (Padded(rollouts.Select(r => r.LogProbs).ToList(), t), reference is null ? new float[n * t] : Padded(reference, t), mask, t);
     }
 
     /// <summary>TRL's "kl" metric: the mean per-token k1 (log π_old − log π_ref) over the masked tokens.</summary>
@@ -75,7 +69,7 @@ public abstract class PolicyGradientTrainer : OnlineTrainer
     {
         var k1 = new float[old.Length];
         for (int i = 0; i < old.Length; i++) k1[i] = old[i] - reference[i];
-        return MaskedMean(k1, mask);
+        return PolicyGradient.MaskedMean(k1, mask);
     }
 
     public override void Dispose()

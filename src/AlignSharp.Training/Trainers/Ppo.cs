@@ -415,12 +415,7 @@ public static class Ppo
             ["val/clipfrac_avg"] = (float)(valueClipped / valueTokens),
             ["val/ratio"] = (float)(ratioSum / n),
         };
-        if (!entropy.IsEmpty)
-        {
-            double sum = 0;
-            for (int i = 0; i < n; i++) sum += (double)entropy[i] * mask[i];
-            metrics["policy/entropy_avg"] = (float)(sum / tokens);
-        }
+        if (!entropy.IsEmpty) metrics["policy/entropy_avg"] = PolicyGradient.MaskedMean(entropy, mask);
         return new LossResult(loss, metrics);
     }
 

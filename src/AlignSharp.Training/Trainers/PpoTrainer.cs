@@ -121,12 +121,15 @@ public sealed class PpoTrainer : OnlineTrainer
             Padded(rows.Select(r => batch.TokenValues["values"][r]).ToList(), t),
             Padded(rows.Select(r => batch.TokenValues["returns"][r]).ToList(), t), mask, _options, Fit(entropy, b, forwardColumns, t));
         var metrics = new Dictionary<string, float>(result.Metrics);
-        // The rollout/training log-prob guarantee (the base's Forward measures it for the other methods).
-        var current = logps.ToArray();
-        float deviation = 0f;
-        for (int i = 0; i < b; i++)
-            for (int j = 0; j < rollouts[i].LogProbs.Length; j++) deviation = MathF.Max(deviation, MathF.Abs(current[i * t + j] - rollouts[i].LogProbs[j]));
-        RecordSamplingDeviation(deviation);
+        if (OnSamplingWeights)
+        {
+            // The rollout/training log-prob guarantee (the base's Forward measures it for the other methods).
+            var current = logps.ToArray();
+            float deviation = 0f;
+            for (int i = 0; i < b; i++)
+                for (int j = 0; j < rollouts[i].LogProbs.Length; j++) deviation = MathF.Max(deviation, MathF.Abs(current[i * t + j] - rollouts[i].LogProbs[j]));
+            RecordSamplingDeviation(deviation);
+        }
         return new BatchLoss(result.Loss, metrics, (long)mask.Sum());
     }
 
