@@ -132,7 +132,9 @@ public sealed class OnlineDpoTrainer : OnlineTrainer
         var ordered = kept.SelectMany(p => first[p] == 1f ? new[] { rollouts[2 * p], rollouts[2 * p + 1] } : [rollouts[2 * p + 1], rollouts[2 * p]]).ToArray();
         var batch = new GenerationBatch(ordered, kept.Length); // row p: rollouts 2p (chosen) and 2p + 1 (rejected)
         var reference = _reference.PerTokenLogProbs(RowsOf(ordered));
-        batch.RowValues["ref_logps"] = reference.Select(r => (float)r.Sum(x => (double)x)).ToArray();
+        var sums = reference.Select(r => (float)r.Sum(x => (double)x)).ToArray();   // [2·Rows]: chosen, rejected of each pair
+        batch.RowValues["ref_logps_chosen"] = kept.Select((_, row) => sums[2 * row]).ToArray();
+        batch.RowValues["ref_logps_rejected"] = kept.Select((_, row) => sums[2 * row + 1]).ToArray();
         batch.Metrics["pairs/kept_fraction"] = pairs == 0 ? 0 : kept.Length / (double)pairs;
         batch.Metrics["pairs/ties_trained"] = tiesTrained ? 1 : 0;
         if (_judge is null)
@@ -152,7 +154,7 @@ public sealed class OnlineDpoTrainer : OnlineTrainer
         var forward = Forward(rollouts, entropy: false, temperature: 1f);
         var sums = Ops.SumLastAxis(Ops.Mul(forward.LogProbs, Tensor.FromArray(forward.Mask, forward.B, forward.T))); // [2n]
         var counts = rollouts.Select(r => r.CompletionIds.Length).ToArray();
-        var refs = rows.Select(r => batch.RowValues["ref_logps"][2 * r]).Concat(rows.Select(r => batch.RowValues["ref_logps"][2 * r + 1])).ToArray();
+        var refs = rows.Select(r => batch.RowValues["ref_logps_chosen"][r]).Concat(rows.Select(r => batch.RowValues["ref_logps_rejected"][r])).ToArray();
         var result = Dpo.Loss(Ops.Narrow(sums, 0, 0, n), Ops.Narrow(sums, 0, n, n), Tensor.FromArray(refs.AsSpan(0, n), n), Tensor.FromArray(refs.AsSpan(n, n), n),
             counts.AsSpan(0, n), counts.AsSpan(n, n), new DpoOptions { Beta = _options.Beta, LossType = _options.LossType });
         var metrics = new Dictionary<string, float>(result.Metrics) { ["beta"] = _options.Beta };
